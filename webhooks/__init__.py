@@ -1,0 +1,1 @@
+"""Webhooks: signature verification, the receiver, and registration on the store."""
