@@ -1,0 +1,1 @@
+"""The admin API: JSON over HTTP behind a bearer token."""

@@ -1,0 +1,209 @@
+"""Marshmallow schemas: what the admin API accepts (every invalid field named) and returns."""
+
+import re
+from datetime import UTC, date, datetime, time
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+SUPPORTED_SYSTEMS = ("woocommerce",)
+# Systems on the roadmap get a clearer refusal than an unknown word.
+PLANNED_SYSTEMS = ("shopify", "magento", "fortnox")
+NAME_MAX = 200
+URL_MAX = 2048
+KEY_MAX = 200
+# Read API paging.
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+_NO_SPACE = re.compile(r"^\S+$")
+
+
+class ExternalSystem(fields.String):
+    """`woocommerce`, with a precise refusal for systems not supported yet."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        system = super()._deserialize(value, attr, data, **kwargs)
+        if system in SUPPORTED_SYSTEMS:
+            return system
+        if system in PLANNED_SYSTEMS:
+            raise ValidationError(f"{system} is not supported yet; supported: {', '.join(SUPPORTED_SYSTEMS)}")
+        raise ValidationError(f"must be one of: {', '.join(SUPPORTED_SYSTEMS)}")
+
+
+class OrderStart(fields.Field):
+    """An ISO date (midnight UTC) or date-time (naive means UTC); answered as ISO UTC."""
+
+    default_error_messages = {"invalid": "must be an ISO 8601 date (2026-11-27) or date-time (2026-11-27T10:00:00Z)"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return datetime.combine(date.fromisoformat(text), time.min, tzinfo=UTC)
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else isoformat(value)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`."""
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
+def _key(prefix: str, what: str) -> validate.Validator:
+    def check(value: str) -> None:
+        if not value.startswith(prefix) or not _NO_SPACE.match(value):
+            raise ValidationError(f"must be a WooCommerce {what} starting with {prefix!r}, without spaces")
+
+    return check
+
+
+class CredentialsInput(Schema):
+    """Where the store is and the keys to it."""
+
+    external_system = ExternalSystem(required=True)
+    api_url = fields.Url(
+        required=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=URL_MAX),
+        error_messages={"invalid": "must be an http:// or https:// URL of the store, e.g. https://shop.example.com"},
+    )
+    access_token = fields.String(
+        required=True, validate=[validate.Length(min=4, max=KEY_MAX), _key("ck_", "consumer key")]
+    )
+    secret = fields.String(
+        required=True, load_only=True, validate=[validate.Length(min=4, max=KEY_MAX), _key("cs_", "consumer secret")]
+    )
+
+
+class ConnectionInput(CredentialsInput):
+    """The store owner's form."""
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=NAME_MAX), _not_blank])
+    order_start = OrderStart(load_default=None)
+    warehouse = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+    company_group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+
+
+class ConnectionPatch(ConnectionInput):
+    """A partial change (loaded with partial=True); `order_start` may not be cleared."""
+
+    order_start = OrderStart()
+
+
+class VerifyInput(ConnectionInput):
+    """The same form; only the credentials are required, since nothing is saved."""
+
+    external_system = ExternalSystem(load_default="woocommerce")
+    name = fields.String(validate=validate.Length(max=NAME_MAX))
+
+
+class PageQuery(Schema):
+    """`page`, `per_page` and the record filters of the read API."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    status = fields.String(validate=validate.Length(min=1, max=64))
+    modified_since = OrderStart()
+
+
+def connection_json(connection) -> dict:
+    """A connection as the API shows it: the access token masked, the secret never."""
+    return {
+        "id": connection.public_id,
+        "name": connection.name,
+        "external_system": connection.external_system,
+        "api_url": connection.api_url,
+        "access_token": connection.access_token_masked,
+        "order_start": isoformat(connection.order_start),
+        "warehouse": connection.warehouse,
+        "company_group": connection.company_group,
+        "auth_mode": connection.auth_mode,
+        "store": connection.store or {},
+        "created_at": isoformat(connection.created_at),
+        "updated_at": isoformat(connection.updated_at),
+    }
+
+
+def webhook_json(webhook) -> dict:
+    """One registered webhook."""
+    return {
+        "topic": webhook.topic,
+        "store_webhook_id": webhook.store_webhook_id,
+        "status": webhook.status,
+        "delivery_url": webhook.delivery_url,
+        "error": webhook.error,
+        "last_delivery_at": isoformat(webhook.last_delivery_at),
+    }
+
+
+def order_json(order, *, with_line_items: bool) -> dict:
+    """An order in the read API's shape."""
+    data = {
+        "external_id": order.external_id,
+        "number": order.number,
+        "status": order.status,
+        "currency": order.currency,
+        "total": order.total,
+        "subtotal": order.subtotal,
+        "total_tax": order.total_tax,
+        "shipping_total": order.shipping_total,
+        "discount_total": order.discount_total,
+        "payment_method": order.payment_method,
+        "customer": order.customer,
+        "billing": order.billing,
+        "shipping": order.shipping,
+        "created_at": isoformat(order.created_at),
+        "modified_at": isoformat(order.modified_at),
+        "paid_at": isoformat(order.paid_at),
+        "completed_at": isoformat(order.completed_at),
+        "warehouse": order.warehouse,
+        "deleted": order.deleted,
+    }
+    if with_line_items:
+        data["line_items"] = [
+            {
+                "external_id": item.external_id,
+                "product_external_id": item.product_external_id,
+                "variation_external_id": item.variation_external_id,
+                "sku": item.sku,
+                "name": item.name,
+                "quantity": item.quantity,
+                "price": item.price,
+                "total": item.total,
+            }
+            for item in order.line_items
+        ]
+    return data
+
+
+def product_json(product) -> dict:
+    """A product or variation in the read API's shape."""
+    return {
+        "external_id": product.external_id,
+        "parent_external_id": product.parent_external_id,
+        "type": product.type,
+        "name": product.name,
+        "sku": product.sku,
+        "status": product.status,
+        "price": product.price,
+        "regular_price": product.regular_price,
+        "sale_price": product.sale_price,
+        "stock_quantity": product.stock_quantity,
+        "stock_status": product.stock_status,
+        "manage_stock": product.manage_stock,
+        "created_at": isoformat(product.created_at),
+        "modified_at": isoformat(product.modified_at),
+        "deleted": product.deleted,
+    }

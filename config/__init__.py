@@ -1,0 +1,97 @@
+"""Configuration read from the environment once, shared by web, worker and clock."""
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_PORT = 5000
+# Local runs keep their state (SQLite database, generated keys) here; never committed.
+VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'storelink.db'}"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+# Largest webhook body accepted; WooCommerce orders with hundreds of lines stay far below.
+DEFAULT_MAX_WEBHOOK_BYTES = 2 * 1024 * 1024
+# How long a store may take to answer one request before we call it unreachable.
+DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the processes need to know about their surroundings."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = DEFAULT_REDIS_URL
+    public_url: str = f"http://localhost:{DEFAULT_PORT}"
+    admin_token: str = ""
+    secret_key: str = field(default="", repr=False)
+    allow_private_store_urls: bool = False
+    development: bool = False
+    max_webhook_bytes: int = DEFAULT_MAX_WEBHOOK_BYTES
+    store_timeout_seconds: float = DEFAULT_STORE_TIMEOUT_SECONDS
+    # PEM bundle to trust for stores with a private CA; None means the system's trust store.
+    store_ca_bundle: str | None = None
+
+    def __repr__(self) -> str:
+        # Never print the admin token or the encryption key, even by accident.
+        return f"Settings(database_url={_redact_url(self.database_url)!r}, redis_url={_redact_url(self.redis_url)!r}, public_url={self.public_url!r})"
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> "Settings":
+        """Return a copy with the given fields replaced."""
+        return replace(self, **overrides)
+
+    def check(self) -> "Settings":
+        """Fail loudly on settings no process can run with."""
+        if not self.secret_key:
+            raise ConfigError("SECRET_KEY is not set: it encrypts store credentials at rest")
+        if not self.admin_token and not self.development:
+            raise ConfigError("ADMIN_TOKEN is not set: the admin API would be open to anyone")
+        return self
+
+
+def _redact_url(url: str) -> str:
+    """Hide the password part of a URL."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku's `postgres://` form and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping (os.environ by default)."""
+    env = os.environ if environ is None else environ
+    port = env.get("PORT", str(DEFAULT_PORT))
+    return Settings(
+        database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        public_url=(env.get("PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
+        admin_token=env.get("ADMIN_TOKEN", ""),
+        secret_key=env.get("SECRET_KEY", ""),
+        allow_private_store_urls=env.get("ALLOW_PRIVATE_STORE_URLS", "").lower() in TRUE_WORDS,
+        development=env.get("STORELINK_ENV", "").lower() == "development",
+        max_webhook_bytes=int(env.get("MAX_WEBHOOK_BYTES", DEFAULT_MAX_WEBHOOK_BYTES)),
+        store_timeout_seconds=float(env.get("STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS)),
+        store_ca_bundle=env.get("STORE_CA_BUNDLE") or None,
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return load_settings().check()

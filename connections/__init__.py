@@ -1,0 +1,1 @@
+"""Connections to stores: the rules for creating, changing and removing them."""

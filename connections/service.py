@@ -1,0 +1,192 @@
+"""Create, change and remove connections: verify first, save only what verified, keep webhooks in step.
+
+The admin API (and any later console) calls these; no other layer repeats their rules.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from connections.credentials import Vault, mask_access_token
+from connections.urls import StoreUrlError, check_store_url
+from db.models import Connection, Webhook
+from db.types import utcnow
+from stores.woocommerce.client import WooCommerceClient, normalize_api_url
+from stores.woocommerce.verify import Verification, verify_store
+from webhooks.registration import WebhookState, delivery_url, register_webhooks, remove_webhooks
+
+log = logging.getLogger(__name__)
+
+# Bytes of randomness in a connection's public id (it appears in webhook URLs): 128 bits.
+PUBLIC_ID_BYTES = 16
+CREDENTIAL_FIELDS = frozenset({"api_url", "access_token", "secret"})
+
+
+class FieldErrors(Exception):
+    """Input that names fields and what is wrong with each (422)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class ConnectionNotFound(LookupError):
+    """No active connection has that id."""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What deleting a connection did to its webhooks on the store."""
+
+    removed: int
+    failures: dict[int, str]
+
+
+class ConnectionService:
+    """The connection use cases, bound to one session and the process settings."""
+
+    def __init__(self, settings: Settings, session: Session, vault: Vault):
+        self.settings = settings
+        self.session = session
+        self.vault = vault
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list_active(self) -> list[Connection]:
+        """Active connections, oldest first."""
+        return list(
+            self.session.scalars(select(Connection).where(Connection.deleted_at.is_(None)).order_by(Connection.id))
+        )
+
+    def get(self, public_id: str) -> Connection:
+        """One active connection, or ConnectionNotFound."""
+        connection = self.session.scalar(select(Connection).where(Connection.public_id == public_id))
+        if connection is None or connection.deleted_at is not None:
+            raise ConnectionNotFound(public_id)
+        return connection
+
+    def client_for(self, connection: Connection) -> WooCommerceClient:
+        """A store client with the connection's credentials and remembered auth mode."""
+        return WooCommerceClient(
+            connection.api_url,
+            self.vault.decrypt(connection.access_token_encrypted),
+            self.vault.decrypt(connection.secret_encrypted),
+            connection.auth_mode,
+            home_url=(connection.store or {}).get("home_url"),
+            timeout=self.settings.store_timeout_seconds,
+            verify=self.settings.store_ca_bundle or True,
+        )
+
+    # -- verifying -----------------------------------------------------------------------
+
+    def verify(self, api_url: str, access_token: str, secret: str) -> Verification:
+        """Check the store without saving anything; StoreError says why it failed."""
+        try:
+            check_store_url(api_url, allow_private=self.settings.allow_private_store_urls)
+        except StoreUrlError as error:
+            raise FieldErrors({"api_url": [str(error)]}) from None
+        return verify_store(
+            api_url,
+            access_token,
+            secret,
+            timeout=self.settings.store_timeout_seconds,
+            verify=self.settings.store_ca_bundle or True,
+        )
+
+    # -- changing ------------------------------------------------------------------------
+
+    def create(self, fields: dict) -> Connection:
+        """Verify, save, then register the webhooks; a failed verification saves nothing."""
+        verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
+        connection = Connection(
+            public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
+            name=fields["name"],
+            external_system=fields["external_system"],
+            order_start=fields.get("order_start") or utcnow(),
+            warehouse=fields.get("warehouse"),
+            company_group=fields.get("company_group"),
+        )
+        self._set_credentials(connection, fields["access_token"], fields["secret"], verification)
+        self.session.add(connection)
+        # Committed before registering: the store pings the delivery URL while we wait for it.
+        self.session.commit()
+        self.register_webhooks(connection, fields["secret"])
+        log.info("connection %s created for %s", connection.public_id, connection.api_url)
+        return connection
+
+    def update(self, connection: Connection, changes: dict) -> Connection:
+        """Change fields; new credentials or a new URL are verified first and webhooks re-registered."""
+        credentials_changed = any(
+            key in changes and changes[key] != current
+            for key, current in (
+                ("api_url", connection.api_url),
+                ("access_token", self.vault.decrypt(connection.access_token_encrypted)),
+                ("secret", self.vault.decrypt(connection.secret_encrypted)),
+            )
+        )
+        if credentials_changed:
+            access_token = changes.get("access_token") or self.vault.decrypt(connection.access_token_encrypted)
+            secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
+            verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
+            if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
+                self._remove_store_webhooks(connection)
+            self._set_credentials(connection, access_token, secret, verification)
+        for key in ("name", "order_start", "warehouse", "company_group"):
+            if key in changes:
+                setattr(connection, key, changes[key])
+        self.session.commit()
+        if credentials_changed:
+            self.register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted))
+        return connection
+
+    def delete(self, connection: Connection) -> Removal:
+        """Remove the store's webhooks (best effort), forget the credentials, stop everything."""
+        removal = self._remove_store_webhooks(connection)
+        connection.deleted_at = utcnow()
+        # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.
+        connection.access_token_encrypted = ""
+        connection.secret_encrypted = ""
+        connection.webhooks.clear()
+        self.session.commit()
+        log.info("connection %s deleted; %d webhooks removed", connection.public_id, removal.removed)
+        return removal
+
+    def register_webhooks(self, connection: Connection, secret: str) -> list[WebhookState]:
+        """(Re-)register the connection's webhooks and record what the store said."""
+        url = delivery_url(self.settings.public_url, connection.public_id)
+        with self.client_for(connection) as client:
+            states = register_webhooks(client, url, secret, connection.name)
+        by_topic = {webhook.topic: webhook for webhook in connection.webhooks}
+        for state in states:
+            webhook = by_topic.get(state.topic)
+            if webhook is None:
+                webhook = Webhook(topic=state.topic)
+                connection.webhooks.append(webhook)
+            webhook.store_webhook_id = state.store_webhook_id
+            webhook.status = state.status
+            webhook.delivery_url = state.delivery_url
+            webhook.error = state.error
+        self.session.commit()
+        return states
+
+    def _set_credentials(self, connection: Connection, access_token: str, secret: str, verification: Verification) -> None:
+        connection.api_url = verification.api_url
+        connection.auth_mode = verification.auth_mode
+        connection.store = verification.store
+        connection.access_token_encrypted = self.vault.encrypt(access_token)
+        connection.access_token_masked = mask_access_token(access_token)
+        connection.secret_encrypted = self.vault.encrypt(secret)
+
+    def _remove_store_webhooks(self, connection: Connection) -> Removal:
+        ids = [webhook.store_webhook_id for webhook in connection.webhooks if webhook.store_webhook_id]
+        if not ids:
+            return Removal(removed=0, failures={})
+        with self.client_for(connection) as client:
+            failures = remove_webhooks(client, ids)
+        for webhook_id, reason in failures.items():
+            log.warning("webhook %s of connection %s not removed: %s", webhook_id, connection.public_id, reason)
+        return Removal(removed=len(ids) - len(failures), failures=failures)

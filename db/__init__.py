@@ -1,0 +1,1 @@
+"""Persistence: models, sessions, and the upserts that keep records idempotent and order-safe."""

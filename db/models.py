@@ -1,0 +1,157 @@
+"""Tables. The schema is created and changed only by the Alembic migrations in `migrations/`."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime, utcnow
+
+# Money is kept as the store's decimal string ("17.98"): exact, and the same on every database.
+MONEY = String(32)
+EXTERNAL_ID = String(64)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints predictably."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Connection(Base):
+    """A store connected to Storelink, with its credentials encrypted at rest."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    external_system: Mapped[str] = mapped_column(String(32))
+    api_url: Mapped[str] = mapped_column(String(2048))
+    access_token_encrypted: Mapped[str] = mapped_column(Text)
+    access_token_masked: Mapped[str] = mapped_column(String(32))
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    auth_mode: Mapped[str] = mapped_column(String(32))
+    order_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    warehouse: Mapped[str | None] = mapped_column(String(200))
+    company_group: Mapped[str | None] = mapped_column(String(200))
+    store: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Deleted connections are kept (without credentials) so the receiver can answer 410.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    webhooks: Mapped[list["Webhook"]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", order_by="Webhook.topic"
+    )
+
+
+class Webhook(Base):
+    """One webhook registered on the store for one topic."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (UniqueConstraint("connection_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(64))
+    store_webhook_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    delivery_url: Mapped[str] = mapped_column(String(2048))
+    error: Mapped[str | None] = mapped_column(Text)
+    last_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    connection: Mapped[Connection] = relationship(back_populates="webhooks")
+
+
+class Order(Base):
+    """An order as the store last described it."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        Index("ix_orders_connection_id_modified_at", "connection_id", "modified_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(EXTERNAL_ID)
+    number: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(8))
+    total: Mapped[str] = mapped_column(MONEY)
+    subtotal: Mapped[str] = mapped_column(MONEY)
+    total_tax: Mapped[str] = mapped_column(MONEY)
+    shipping_total: Mapped[str] = mapped_column(MONEY)
+    discount_total: Mapped[str] = mapped_column(MONEY)
+    payment_method: Mapped[str] = mapped_column(String(200))
+    customer: Mapped[dict] = mapped_column(JSON)
+    billing: Mapped[dict] = mapped_column(JSON)
+    shipping: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    warehouse: Mapped[str | None] = mapped_column(String(200))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    line_items: Mapped[list["OrderLineItem"]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderLineItem.position"
+    )
+
+
+class OrderLineItem(Base):
+    """One line of an order; replaced as a whole whenever the order changes."""
+
+    __tablename__ = "order_line_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str] = mapped_column(EXTERNAL_ID)
+    product_external_id: Mapped[str | None] = mapped_column(EXTERNAL_ID)
+    variation_external_id: Mapped[str | None] = mapped_column(EXTERNAL_ID)
+    sku: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[str] = mapped_column(MONEY)
+    total: Mapped[str] = mapped_column(MONEY)
+
+
+class Product(Base):
+    """A product or variation as the store last described it."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id"),
+        Index("ix_products_connection_id_modified_at", "connection_id", "modified_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(EXTERNAL_ID)
+    parent_external_id: Mapped[str | None] = mapped_column(EXTERNAL_ID)
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    sku: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    price: Mapped[str | None] = mapped_column(MONEY)
+    regular_price: Mapped[str | None] = mapped_column(MONEY)
+    sale_price: Mapped[str | None] = mapped_column(MONEY)
+    stock_quantity: Mapped[int | None] = mapped_column(Integer)
+    stock_status: Mapped[str | None] = mapped_column(String(32))
+    manage_stock: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

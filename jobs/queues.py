@@ -1,0 +1,43 @@
+"""Queue names, retry policy and the enqueue calls shared by web, worker and clock.
+
+Jobs are enqueued by dotted name, so the web process never imports job code.
+"""
+
+import functools
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.serializers import JSONSerializer
+
+# Webhook events go first: a store is waiting on nobody, but operators watch them arrive.
+EVENTS_QUEUE = "storelink-events"
+POLLS_QUEUE = "storelink-polls"
+QUEUES = (EVENTS_QUEUE, POLLS_QUEUE)
+# Job arguments are plain JSON, readable in Redis and by any RQ dashboard.
+SERIALIZER = JSONSerializer
+
+# Transient failures (database locked or away, store busy) are retried after these delays.
+EVENT_RETRY_INTERVALS = [5, 30, 120, 600, 1800]
+# How long a finished job's result stays in Redis; failed jobs stay a year (RQ's default).
+RESULT_TTL_SECONDS = 3600
+# How long one event job may run before RQ kills it.
+EVENT_JOB_TIMEOUT_SECONDS = 60
+
+
+@functools.cache
+def redis_connection(url: str) -> Redis:
+    """One Redis client (with its pool) per URL per process; `rediss://` works as Heroku gives it."""
+    if url.startswith("rediss://"):
+        # Heroku Redis presents a self-signed certificate: encrypt, do not verify the name.
+        return Redis.from_url(url, ssl_cert_reqs=None, health_check_interval=30)
+    return Redis.from_url(url, health_check_interval=30, socket_timeout=10, socket_connect_timeout=5)
+
+
+def queue(name: str, connection: Redis) -> Queue:
+    """An RQ queue with the project's serializer."""
+    return Queue(name, connection=connection, serializer=SERIALIZER)
+
+
+def event_retry() -> Retry:
+    """The retry policy of event jobs."""
+    return Retry(max=len(EVENT_RETRY_INTERVALS), interval=EVENT_RETRY_INTERVALS)

@@ -1,0 +1,32 @@
+"""The Flask application: admin API, webhook receiver, health and the OpenAPI document."""
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from config import Settings, load_settings
+
+
+def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
+    """Build the app from the environment, then `overrides` (tests pass their own settings)."""
+    settings = load_settings().with_overrides(overrides or {}).check()
+    app = Flask(__name__)
+    # Bigger bodies are refused with 413 before they are read into memory.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
+    app.json.sort_keys = False
+
+    from api import errors, openapi
+    from api.connections import bp as connections_bp
+    from web import health, resources
+    from webhooks.receiver import bp as receiver_bp
+
+    resources.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(connections_bp)
+    app.register_blueprint(receiver_bp)
+    return app
+
+
+__all__ = ["Settings", "create_app"]

@@ -1,0 +1,123 @@
+"""`POST /webhooks/woocommerce/<id>`: authenticate a delivery by its signature and queue it.
+
+The order of checks is the contract: the connection (404, 410), the ping (200), the
+signature over the raw bytes (401), then parsing (400); a valid delivery is queued and
+answered 202. This path never redirects: WooCommerce counts a 3xx as delivered.
+"""
+
+import hashlib
+import json
+import logging
+import re
+
+from flask import Blueprint, Response, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from api.errors import error_response
+from db.models import Connection
+from db.types import utcnow
+from jobs.queues import EVENT_JOB_TIMEOUT_SECONDS, EVENTS_QUEUE, RESULT_TTL_SECONDS, event_retry, queue
+from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
+from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
+from web.resources import get_redis, get_session, get_settings, get_vault
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("receiver", __name__)
+
+TOPIC_HEADER = "X-WC-Webhook-Topic"
+DELIVERY_ID_HEADER = "X-WC-Webhook-Delivery-ID"
+# WooCommerce's ping on webhook creation: form-encoded, unsigned.
+PING_BODY = re.compile(rb"webhook_id=[0-9]+")
+VALIDATORS = {
+    ("order", "created"): map_order,
+    ("order", "updated"): map_order,
+    ("order", "restored"): map_order,
+    ("order", "deleted"): deleted_id,
+    ("product", "created"): map_product,
+    ("product", "updated"): map_product,
+    ("product", "restored"): map_product,
+    ("product", "deleted"): deleted_id,
+}
+# A delivery seen within this window is acknowledged again but not queued twice.
+DEDUP_TTL_SECONDS = 24 * 3600
+DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
+# The job function, by dotted name: the web process does not import job code.
+INGEST_EVENT = "jobs.events.ingest_event"
+
+
+@bp.post("/webhooks/woocommerce/<connection_id>", strict_slashes=False)
+def receive(connection_id: str):
+    """Check, then queue one delivery."""
+    connection = get_session().execute(
+        select(Connection.deleted_at, Connection.secret_encrypted).where(Connection.public_id == connection_id)
+    ).first()
+    if connection is None:
+        return error_response(404, "not_found", "no connection with that id")
+    if connection.deleted_at is not None:
+        return error_response(410, "gone", "this connection was deleted; disable the webhook")
+
+    body = request.get_data(cache=False)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if signature is None and PING_BODY.fullmatch(body):
+        return Response(status=200)
+    try:
+        verify_signature(body, signature, [get_vault().decrypt(connection.secret_encrypted)])
+    except SignatureError as error:
+        return error_response(401, "invalid_signature", str(error))
+
+    topic = request.headers.get(TOPIC_HEADER, "")
+    resource, _, event = topic.partition(".")
+    validate = VALIDATORS.get((resource, event))
+    if validate is None:
+        return error_response(400, "unsupported_topic", f"topic {topic!r} is not one Storelink handles")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return error_response(400, "invalid_json", "the body is not JSON")
+    try:
+        if not isinstance(payload, dict):
+            raise MappingError("payload", "must be an object")
+        validate(payload)
+    except MappingError as error:
+        return error_response(400, "invalid_payload", str(error))
+
+    try:
+        job_id = _enqueue_once(connection_id, resource, event, payload, body)
+    except RedisError:
+        log.exception("queue unavailable; delivery for %s not accepted", connection_id)
+        return error_response(503, "unavailable", "the queue is unavailable; the delivery was not accepted")
+    if job_id is None:
+        return jsonify(status="duplicate"), 202
+    return jsonify(status="queued", job_id=job_id), 202
+
+
+def _enqueue_once(connection_id: str, resource: str, event: str, payload: dict, body: bytes) -> str | None:
+    """Queue the event unless the same change was queued recently; answer the job id."""
+    digest = hashlib.sha256(f"{resource}\n".encode() + body)
+    if "date_modified_gmt" not in payload:
+        # `{"id": N}` deletions carry no time: the delivery id (webhook + second) tells two apart.
+        digest.update(b"\n" + request.headers.get(DELIVERY_ID_HEADER, "").encode("ascii", "replace"))
+    key = DEDUP_KEY.format(connection_id=connection_id, digest=digest.hexdigest())
+    redis = get_redis()
+    if not redis.set(key, 1, nx=True, ex=DEDUP_TTL_SECONDS):
+        return None
+    try:
+        job = queue(EVENTS_QUEUE, redis).enqueue(
+            INGEST_EVENT,
+            connection_id,
+            resource,
+            event,
+            payload,
+            utcnow().isoformat(),
+            retry=event_retry(),
+            job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
+            result_ttl=RESULT_TTL_SECONDS,
+            description=f"{resource}.{event} {payload.get('id')} for {connection_id}",
+        )
+    except BaseException:
+        # Not queued: forget the delivery so that the same change sent again is accepted.
+        redis.delete(key)
+        raise
+    return job.id

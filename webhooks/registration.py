@@ -1,0 +1,100 @@
+"""Register Storelink's webhooks on a store, and remove them.
+
+Webhooks are matched by topic and delivery URL (which carries the connection's unguessable
+id), so registering again reuses what is there instead of duplicating it.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from stores.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
+from stores.woocommerce.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+TOPICS = (
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "order.restored",
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "product.restored",
+)
+RECEIVER_PATH = "/webhooks/woocommerce/{connection_id}"
+# Status we record for a topic the store would not register; the error says why.
+STATUS_FAILED = "failed"
+STATUS_DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class WebhookState:
+    """What a store says of one of our webhooks (or why it could not be registered)."""
+
+    topic: str
+    store_webhook_id: int | None
+    status: str
+    delivery_url: str
+    error: str | None = None
+
+
+def delivery_url(public_url: str, connection_id: str) -> str:
+    """Where the store delivers a connection's events."""
+    return public_url.rstrip("/") + RECEIVER_PATH.format(connection_id=connection_id)
+
+
+def list_store_webhooks(client: WooCommerceClient) -> list[dict]:
+    """Every webhook on the store, page by page."""
+    webhooks: list[dict] = []
+    page = 1
+    while True:
+        response = client.get("webhooks", {"per_page": MAX_PER_PAGE, "page": page, "orderby": "id", "order": "asc"})
+        batch = response.body if isinstance(response.body, list) else []
+        webhooks.extend(item for item in batch if isinstance(item, dict))
+        if not batch or page >= (response.total_pages or page):
+            return webhooks
+        page += 1
+
+
+def register_webhooks(client: WooCommerceClient, url: str, secret: str, label: str) -> list[WebhookState]:
+    """Make sure one active webhook per topic delivers to `url`, signed with `secret`."""
+    existing = [hook for hook in list_store_webhooks(client) if hook.get("delivery_url") == url]
+    return [_register_topic(client, topic, url, secret, label, existing) for topic in TOPICS]
+
+
+def _register_topic(
+    client: WooCommerceClient, topic: str, url: str, secret: str, label: str, existing: list[dict]
+) -> WebhookState:
+    matches = [hook for hook in existing if hook.get("topic") == topic]
+    # Keep the oldest usable one; duplicates (from an earlier crash, say) go.
+    usable = [hook for hook in matches if hook.get("status") != STATUS_DISABLED]
+    keep = usable[0] if usable else None
+    body = {"name": f"Storelink: {label} ({topic})", "secret": secret, "status": "active"}
+    try:
+        for hook in matches:
+            if hook is not keep:
+                # A disabled webhook keeps WooCommerce's failure count; only a new one starts clean.
+                client.delete(f"webhooks/{hook['id']}", params={"force": "true"})
+        if keep is not None:
+            # The secret cannot be read back; setting it again makes sure deliveries verify.
+            hook = client.put(f"webhooks/{keep['id']}", json=body).body
+        else:
+            hook = client.post("webhooks", json={**body, "topic": topic, "delivery_url": url}).body
+    except StoreError as error:
+        log.warning("registering webhook %s failed: %s", topic, error.message)
+        return WebhookState(topic, keep["id"] if keep else None, STATUS_FAILED, url, error.message)
+    return WebhookState(topic, hook.get("id"), str(hook.get("status", "active")), url)
+
+
+def remove_webhooks(client: WooCommerceClient, store_webhook_ids: list[int]) -> dict[int, str]:
+    """Delete webhooks from the store; answer the ones that could not be deleted, with why."""
+    failures: dict[int, str] = {}
+    for webhook_id in store_webhook_ids:
+        try:
+            client.delete(f"webhooks/{webhook_id}", params={"force": "true"})
+        except StoreError as error:
+            if error.status == 404:
+                continue  # already gone: that is what we wanted
+            failures[webhook_id] = error.message
+    return failures
