@@ -1,0 +1,128 @@
+"""Fixtures: real Redis, a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL), the
+store emulator, the app behind a live HTTP server, and an in-process RQ worker."""
+
+import os
+import secrets
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import delete
+
+import config
+from db.migrate import upgrade
+from db.models import Base
+from db.session import dispose_engines, get_engine
+from jobs.queues import QUEUES, SERIALIZER, queue, redis_connection
+from tests.services import LiveServer, RedisServer, postgres_database
+from web import create_app
+
+ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
+SECRET_KEY = "test-secret-key-" + secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A private redis-server for the whole run."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A migrated, empty database: PostgreSQL when TEST_DATABASE_URL is set, else a SQLite file."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        with postgres_database(config.normalize_database_url(server_url)) as url:
+            upgrade(url)
+            yield url
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'storelink.db'}"
+        upgrade(url)
+        yield url
+        dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The port the app will be served on; stores deliver webhooks here."""
+    return LiveServer()
+
+
+@pytest.fixture(scope="session")
+def environment(redis_server, database_url, live_server):
+    """The environment every process of the run reads its settings from."""
+    values = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_TOKEN": ADMIN_TOKEN,
+        "PUBLIC_URL": live_server.url,
+        "ALLOW_PRIVATE_STORE_URLS": "1",
+        "STORE_TIMEOUT_SECONDS": "5",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in values.items():
+            patch.setenv(name, value)
+        config.get_settings.cache_clear()
+        yield values
+    config.get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def app(environment, live_server):
+    """The app, also served over HTTP at PUBLIC_URL for the store's pings and deliveries."""
+    application = create_app({"max_webhook_bytes": 512 * 1024})
+    application.config["TESTING"] = True
+    live_server.start(application)
+    yield application
+    live_server.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request):
+    """Every test starts with empty tables and an empty Redis."""
+    yield
+    if "environment" not in request.fixturenames:
+        return
+    settings = config.get_settings()
+    with get_engine(settings.database_url).begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    redis_connection(settings.redis_url).flushdb()
+
+
+@pytest.fixture
+def client(app):
+    """A test client that sends the admin token."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {ADMIN_TOKEN}"
+    return test_client
+
+
+@pytest.fixture
+def anonymous(app):
+    """A test client without credentials."""
+    return app.test_client()
+
+
+@pytest.fixture
+def redis_client(environment):
+    """The Redis the app and workers use."""
+    return redis_connection(environment["REDIS_URL"])
+
+
+@pytest.fixture
+def run_jobs(redis_client):
+    """Run every queued job in this process, as a worker would; answer how many ran."""
+
+    def run() -> int:
+        worker = SimpleWorker(
+            [queue(name, redis_client) for name in QUEUES], connection=redis_client, serializer=SERIALIZER
+        )
+        worker.work(burst=True, with_scheduler=False)
+        worker.refresh()  # the counts are kept in Redis
+        return worker.successful_job_count + worker.failed_job_count
+
+    return run

@@ -1,0 +1,50 @@
+"""Rows for tests that need a connection without going through a store."""
+
+import secrets
+from datetime import UTC, datetime
+
+import config
+from connections.credentials import Vault, mask_access_token
+from db.models import Connection, Webhook
+from db.session import transaction
+from webhooks.registration import TOPICS, delivery_url
+
+# The real fixtures were signed with this consumer secret (tests/data/woocommerce-9.9.5).
+FIXTURE_SECRET = "cs_20433fe258370db7adc40d39bac30d95ffc09bf3"
+FIXTURE_KEY = "ck_0000000000000000000000000000000000000000"
+
+
+def make_connection(
+    *,
+    secret: str = FIXTURE_SECRET,
+    access_token: str = FIXTURE_KEY,
+    api_url: str = "http://127.0.0.1:8080",
+    order_start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    warehouse: str | None = "Main",
+    deleted: bool = False,
+) -> str:
+    """Insert a connection (and its webhook rows) directly; answer its public id."""
+    settings = config.get_settings()
+    vault = Vault(settings.secret_key)
+    public_id = secrets.token_urlsafe(16)
+    with transaction(settings.database_url) as session:
+        connection = Connection(
+            public_id=public_id,
+            name="Fixture store",
+            external_system="woocommerce",
+            api_url=api_url,
+            access_token_encrypted=vault.encrypt(access_token),
+            access_token_masked=mask_access_token(access_token),
+            secret_encrypted=vault.encrypt(secret),
+            auth_mode="oauth1",
+            order_start=order_start,
+            warehouse=warehouse,
+            store={"home_url": api_url, "version": "9.9.5"},
+            deleted_at=datetime.now(UTC) if deleted else None,
+        )
+        connection.webhooks = [
+            Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, public_id))
+            for index, topic in enumerate(TOPICS)
+        ]
+        session.add(connection)
+    return public_id

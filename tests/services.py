@@ -1,0 +1,124 @@
+"""Real services for the test suite: a private Redis, a fresh database, a live HTTP server."""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import redis
+from werkzeug.serving import make_server
+
+# How long a freshly started service may take to answer.
+STARTUP_TIMEOUT_SECONDS = 15
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = STARTUP_TIMEOUT_SECONDS, interval: float = 0.05, what: str = "condition"):
+    """Poll `predicate` until it is truthy; fail loudly after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout} s")
+        time.sleep(interval)
+
+
+class RedisServer:
+    """A private redis-server on a spare port, keeping nothing on disk; it can be stopped and restarted."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)")
+        self._process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        try:
+            wait_until(lambda: _pings(client), what="redis-server start")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+@contextlib.contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on `server_url`'s server, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"storelink_test_{uuid.uuid4().hex[:12]}"
+    admin_url = make_url(server_url).set(drivername="postgresql", database="postgres")
+    dsn = admin_url.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    finally:
+        from db.session import dispose_engines
+
+        dispose_engines()
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class LiveServer:
+    """Serves a WSGI app over real HTTP from a thread (what a store's deliveries reach)."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, app) -> None:
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+
+def environment_for_subprocesses(extra: dict[str, str]) -> dict[str, str]:
+    """os.environ plus `extra`, for gunicorn and worker processes started by tests."""
+    return {**os.environ, **extra}

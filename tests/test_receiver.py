@@ -1,0 +1,163 @@
+"""The webhook receiver, fed the real deliveries captured from a WooCommerce 9.9.5 store."""
+
+import json
+
+import pytest
+from rq.registry import FailedJobRegistry
+
+from jobs.queues import EVENTS_QUEUE, queue
+from tests.factories import make_connection
+from tests.fixtures import delivery_names, load_delivery
+from webhooks.signature import sign
+
+SIGNED_DELIVERIES = [name for name in delivery_names() if not name.startswith(("01_", "10_"))]
+
+
+def post_delivery(client, connection_id, delivery, *, body=None, headers=None):
+    """Send a captured delivery (its headers and raw bytes) to the receiver."""
+    sent_headers = {k: v for k, v in delivery.headers.items() if k not in ("Host", "Content-Length", "Connection")}
+    sent_headers.update(headers or {})
+    return client.post(f"/webhooks/woocommerce/{connection_id}", data=delivery.body if body is None else body, headers=sent_headers)
+
+
+def queued(redis_client) -> int:
+    return queue(EVENTS_QUEUE, redis_client).count
+
+
+@pytest.fixture
+def connection_id(app):
+    return make_connection()
+
+
+def test_ping_is_answered_exactly_200_without_side_effects(anonymous, connection_id, redis_client):
+    ping = load_delivery("01")
+    response = post_delivery(anonymous, connection_id, ping)
+    assert response.status_code == 200
+    assert queued(redis_client) == 0
+
+
+@pytest.mark.parametrize("name", SIGNED_DELIVERIES)
+def test_every_real_delivery_is_accepted_and_queued(anonymous, connection_id, redis_client, name):
+    response = post_delivery(anonymous, connection_id, load_delivery(name))
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "queued"
+    assert queued(redis_client) == 1
+
+
+def test_tampered_delivery_is_refused(anonymous, connection_id, redis_client):
+    response = post_delivery(anonymous, connection_id, load_delivery("10"))
+    assert response.status_code == 401
+    assert response.json["error"] == {"code": "invalid_signature", "message": "signature does not match the body"}
+    assert queued(redis_client) == 0
+
+
+def test_missing_signature_is_refused(anonymous, connection_id, redis_client):
+    delivery = load_delivery("02")
+    headers = {k: v for k, v in delivery.headers.items() if k != "X-WC-Webhook-Signature"}
+    response = anonymous.post(f"/webhooks/woocommerce/{connection_id}", data=delivery.body, headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == "missing signature header"
+    assert queued(redis_client) == 0
+
+
+def test_signature_of_another_connection_is_refused(anonymous, app, redis_client):
+    other = make_connection(secret="cs_another_connections_secret_0000000000")
+    response = post_delivery(anonymous, other, load_delivery("02"))
+    assert response.status_code == 401
+    assert queued(redis_client) == 0
+
+
+def test_unknown_connection_is_404(anonymous, app):
+    response = post_delivery(anonymous, "no-such-connection", load_delivery("02"))
+    assert response.status_code == 404
+
+
+def test_deleted_connection_is_410_so_the_store_disables_the_webhook(anonymous, app):
+    gone = make_connection(deleted=True)
+    response = post_delivery(anonymous, gone, load_delivery("02"))
+    assert response.status_code == 410
+
+
+def test_body_over_the_limit_is_413(anonymous, connection_id, app):
+    body = b"{" + b" " * (app.config["MAX_CONTENT_LENGTH"] + 1) + b"}"
+    delivery = load_delivery("02")
+    response = post_delivery(anonymous, connection_id, delivery, body=body)
+    assert response.status_code == 413
+
+
+def test_signed_body_that_is_not_json_is_400(anonymous, connection_id, redis_client):
+    delivery = load_delivery("02")
+    body = b"not json at all"
+    response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_json"
+    assert queued(redis_client) == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"status": "pending"}, "id"),
+        ({"id": "ninety-three", "date_modified_gmt": "2026-11-27T10:27:37"}, "id"),
+        ({"id": 93, "date_modified_gmt": "2026-11-27T10:27:37", "total": "lots"}, "total"),
+        ({"id": 93, "date_modified_gmt": "yesterday"}, "date_modified_gmt"),
+        ([1, 2, 3], "payload"),
+    ],
+)
+def test_signed_json_of_the_wrong_shape_is_400_naming_the_field(anonymous, connection_id, redis_client, payload, field):
+    delivery = load_delivery("02")
+    body = json.dumps(payload).encode()
+    response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_payload"
+    assert response.json["error"]["message"].startswith(field)
+    assert queued(redis_client) == 0
+
+
+def test_unknown_topic_is_400_and_not_queued(anonymous, connection_id, redis_client):
+    response = post_delivery(anonymous, connection_id, load_delivery("02"), headers={"X-WC-Webhook-Topic": "coupon.created"})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "unsupported_topic"
+    assert queued(redis_client) == 0
+
+
+def test_created_and_updated_with_identical_bodies_are_queued_once(anonymous, connection_id, redis_client):
+    first = post_delivery(anonymous, connection_id, load_delivery("02"))
+    second = post_delivery(anonymous, connection_id, load_delivery("03"))
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.json["status"] == "duplicate"
+    assert queued(redis_client) == 1
+
+
+def test_same_second_deliveries_with_different_bodies_are_both_queued(anonymous, connection_id, redis_client):
+    # 02 and 04 are different versions of order 93; the delivery id header alone would not tell them apart.
+    post_delivery(anonymous, connection_id, load_delivery("02"), headers={"X-WC-Webhook-Delivery-ID": "same"})
+    post_delivery(anonymous, connection_id, load_delivery("04"), headers={"X-WC-Webhook-Delivery-ID": "same"})
+    assert queued(redis_client) == 2
+
+
+def test_repeated_trash_of_the_same_record_in_different_seconds_is_queued_each_time(anonymous, connection_id, redis_client):
+    trash = load_delivery("05")
+    post_delivery(anonymous, connection_id, trash, headers={"X-WC-Webhook-Delivery-ID": "second-1"})
+    post_delivery(anonymous, connection_id, trash, headers={"X-WC-Webhook-Delivery-ID": "second-1"})
+    post_delivery(anonymous, connection_id, trash, headers={"X-WC-Webhook-Delivery-ID": "second-2"})
+    assert queued(redis_client) == 2
+
+
+def test_receiver_never_redirects_a_trailing_slash(anonymous, connection_id):
+    response = post_delivery(anonymous, connection_id + "/", load_delivery("02"))
+    assert response.status_code == 202
+
+
+def test_job_arguments_hold_no_secret(anonymous, connection_id, redis_client):
+    delivery = load_delivery("02")
+    post_delivery(anonymous, connection_id, delivery)
+    for key in redis_client.keys("*"):
+        if redis_client.type(key) == b"hash":
+            for value in redis_client.hgetall(key).values():
+                assert delivery.secret.encode() not in value
+
+
+def test_failed_registry_is_empty_after_accepting(anonymous, connection_id, redis_client):
+    post_delivery(anonymous, connection_id, load_delivery("02"))
+    assert FailedJobRegistry(EVENTS_QUEUE, connection=redis_client).count == 0
