@@ -32,17 +32,27 @@ def verify_signature(body: bytes, header: str | None, secrets: Iterable[str]) ->
     Several secrets are accepted so that a rotated key keeps verifying during its
     grace period. The comparison is on bytes and in constant time.
     """
-    if header is None or not header.strip():
+    if isinstance(secrets, str | bytes):
+        # A bare string would be iterated character by character: "c" would become a key.
+        raise TypeError("secrets must be a collection of secrets, not one string")
+    keys = [secret.encode("utf-8") for secret in secrets if secret]
+    if not keys:
+        raise SignatureError("no secret to verify against")
+    if header is None:
         raise SignatureError("missing signature header")
+    if not header.strip():
+        raise SignatureError("empty signature header")
     try:
         received = base64.b64decode(header.strip().encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
+    except UnicodeEncodeError:
+        raise SignatureError("signature header is not ASCII") from None
+    except binascii.Error:
         raise SignatureError("signature header is not base64") from None
     if len(received) != _DIGEST_SIZE:
         raise SignatureError("signature has the wrong length for HMAC-SHA256")
     matched = False
-    for secret in secrets:
-        expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    for key in keys:
+        expected = hmac.new(key, body, hashlib.sha256).digest()
         # No early exit: every secret is checked so timing says nothing about which matched.
         matched |= hmac.compare_digest(expected, received)
     if not matched:

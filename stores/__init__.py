@@ -1,0 +1,1 @@
+"""Store integrations: one subpackage per external system."""

@@ -1,0 +1,1 @@
+"""WooCommerce integration: REST client, webhook payloads and their mapping to our records."""
