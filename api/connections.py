@@ -1,11 +1,11 @@
 """Admin API: connections, their webhooks, and the orders and products they brought in."""
 
-from flask import Blueprint, Response, jsonify, request, url_for
-from marshmallow import Schema, ValidationError
+from flask import Blueprint, Response, jsonify, url_for
 from sqlalchemy import func, select
 
 from api.auth import require_admin_token
-from api.errors import error_response, validation_response
+from api.errors import error_response
+from api.inputs import load_body, load_query
 from api.schemas import (
     ConnectionInput,
     ConnectionPatch,
@@ -16,7 +16,7 @@ from api.schemas import (
     product_json,
     webhook_json,
 )
-from connections.service import ConnectionNotFound, ConnectionService, FieldErrors
+from connections.service import ConnectionService
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
 from web.resources import get_session, get_settings, get_vault
@@ -25,45 +25,8 @@ bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
 
 
-class _Invalid(Exception):
-    def __init__(self, errors: dict):
-        self.errors = errors
-
-
-@bp.errorhandler(_Invalid)
-def _invalid(error: _Invalid):
-    return validation_response(error.errors)
-
-
-@bp.errorhandler(FieldErrors)
-def _field_errors(error: FieldErrors):
-    return validation_response(error.errors)
-
-
-@bp.errorhandler(ConnectionNotFound)
-def _not_found(error: ConnectionNotFound):
-    return error_response(404, "not_found", "no connection with that id")
-
-
 def _service() -> ConnectionService:
     return ConnectionService(get_settings(), get_session(), get_vault())
-
-
-def _load(schema: Schema, *, partial: bool = False) -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise _Invalid({"_schema": ["the request body must be a JSON object"]})
-    try:
-        return schema.load(body, partial=partial)
-    except ValidationError as error:
-        raise _Invalid(error.messages) from None
-
-
-def _query(schema: Schema) -> dict:
-    try:
-        return schema.load(request.args.to_dict())
-    except ValidationError as error:
-        raise _Invalid(error.messages) from None
 
 
 def _detail(connection) -> dict:
@@ -73,7 +36,7 @@ def _detail(connection) -> dict:
 @bp.post("/verify")
 def verify():
     """Check fields against the store without saving anything."""
-    fields = _load(VerifyInput())
+    fields = load_body(VerifyInput())
     try:
         verification = _service().verify(fields["api_url"], fields["access_token"], fields["secret"])
     except StoreError as error:
@@ -84,7 +47,7 @@ def verify():
 @bp.post("")
 def create():
     """Verify, save, register webhooks: 201 with the connection, or 400 with the diagnosis."""
-    fields = _load(ConnectionInput())
+    fields = load_body(ConnectionInput())
     try:
         connection = _service().create(fields)
     except StoreError as error:
@@ -109,7 +72,7 @@ def patch(connection_id: str):
     """Change fields; new credentials or URL are verified first and webhooks re-registered."""
     service = _service()
     connection = service.get(connection_id)
-    changes = _load(ConnectionPatch(), partial=True)
+    changes = load_body(ConnectionPatch(), partial=True)
     try:
         service.update(connection, changes)
     except StoreError as error:
@@ -134,7 +97,7 @@ def delete(connection_id: str):
 
 def _page(model, connection_id: str, serialize):
     connection = _service().get(connection_id)
-    query = _query(PageQuery())
+    query = load_query(PageQuery())
     conditions = [model.connection_id == connection.id]
     if "status" in query:
         conditions.append(model.status == query["status"])
@@ -154,10 +117,9 @@ def _page(model, connection_id: str, serialize):
 
 def _one(model, connection_id: str, external_id: str):
     connection = _service().get(connection_id)
-    row = get_session().scalar(select(model).where(model.connection_id == connection.id, model.external_id == external_id))
-    if row is None:
-        return None
-    return row
+    return get_session().scalar(
+        select(model).where(model.connection_id == connection.id, model.external_id == external_id)
+    )
 
 
 @bp.get("/<connection_id>/orders")

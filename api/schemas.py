@@ -5,6 +5,9 @@ from datetime import UTC, date, datetime, time
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from db.models import ENTITIES
+from jobs.scheduling import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+
 SUPPORTED_SYSTEMS = ("woocommerce",)
 # Systems on the roadmap get a clearer refusal than an unknown word.
 PLANNED_SYSTEMS = ("shopify", "magento", "fortnox")
@@ -206,4 +209,52 @@ def product_json(product) -> dict:
         "created_at": isoformat(product.created_at),
         "modified_at": isoformat(product.modified_at),
         "deleted": product.deleted,
+    }
+
+
+class ScheduleInput(Schema):
+    """`PUT .../schedules/<entity>`."""
+
+    interval_minutes = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=MIN_INTERVAL_MINUTES, max=MAX_INTERVAL_MINUTES)
+    )
+    active = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+
+class SyncInput(Schema):
+    """`POST .../sync`."""
+
+    entity = fields.String(required=True, validate=validate.OneOf(ENTITIES))
+    full = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+
+
+def schedule_json(schedule) -> dict:
+    """A schedule and where polling stands."""
+    return {
+        "entity": schedule.entity,
+        "interval_minutes": schedule.interval_minutes,
+        "active": schedule.active,
+        "cursor": isoformat(schedule.cursor),
+        "last_poll_at": isoformat(schedule.last_poll_at),
+        "last_full_at": isoformat(schedule.last_full_at),
+        "next_poll_at": isoformat(schedule.next_poll_at) if schedule.active else None,
+    }
+
+
+def sync_run_json(run) -> dict:
+    """A sync run and its progress."""
+    return {
+        "run_id": run.public_id,
+        "entity": run.entity,
+        "full": run.full,
+        "trigger": run.trigger,
+        "status": run.status,
+        "pages_done": run.pages_done,
+        "pages_total": run.pages_total,
+        "records": run.records,
+        "deleted": run.deleted,
+        "error": run.error,
+        "created_at": isoformat(run.created_at),
+        "started_at": isoformat(run.started_at),
+        "finished_at": isoformat(run.finished_at),
     }

@@ -15,7 +15,8 @@ from connections.credentials import Vault, mask_access_token
 from connections.urls import StoreUrlError, check_store_url
 from db.models import Connection, Webhook
 from db.types import utcnow
-from stores.woocommerce.client import WooCommerceClient, normalize_api_url
+from jobs.scheduling import default_schedules
+from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
 from stores.woocommerce.verify import Verification, verify_store
 from webhooks.registration import WebhookState, delivery_url, register_webhooks, remove_webhooks
 
@@ -69,7 +70,7 @@ class ConnectionService:
             raise ConnectionNotFound(public_id)
         return connection
 
-    def client_for(self, connection: Connection) -> WooCommerceClient:
+    def client_for(self, connection: Connection, *, retry: RetryPolicy = NO_RETRY) -> WooCommerceClient:
         """A store client with the connection's credentials and remembered auth mode."""
         return WooCommerceClient(
             connection.api_url,
@@ -79,6 +80,7 @@ class ConnectionService:
             home_url=(connection.store or {}).get("home_url"),
             timeout=self.settings.store_timeout_seconds,
             verify=self.settings.store_ca_bundle or True,
+            retry=retry,
         )
 
     # -- verifying -----------------------------------------------------------------------
@@ -109,6 +111,7 @@ class ConnectionService:
             order_start=fields.get("order_start") or utcnow(),
             warehouse=fields.get("warehouse"),
             company_group=fields.get("company_group"),
+            schedules=default_schedules(utcnow()),
         )
         self._set_credentials(connection, fields["access_token"], fields["secret"], verification)
         self.session.add(connection)
@@ -135,6 +138,7 @@ class ConnectionService:
             if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
                 self._remove_store_webhooks(connection)
             self._set_credentials(connection, access_token, secret, verification)
+            connection.needs_attention = None
         for key in ("name", "order_start", "warehouse", "company_group"):
             if key in changes:
                 setattr(connection, key, changes[key])
@@ -155,11 +159,11 @@ class ConnectionService:
         log.info("connection %s deleted; %d webhooks removed", connection.public_id, removal.removed)
         return removal
 
-    def register_webhooks(self, connection: Connection, secret: str) -> list[WebhookState]:
-        """(Re-)register the connection's webhooks and record what the store said."""
+    def register_webhooks(self, connection: Connection, secret: str, *, refresh: bool = True) -> list[WebhookState]:
+        """(Re-)register the connection's webhooks and record what the store said of each."""
         url = delivery_url(self.settings.public_url, connection.public_id)
         with self.client_for(connection) as client:
-            states = register_webhooks(client, url, secret, connection.name)
+            states = register_webhooks(client, url, secret, connection.name, refresh=refresh)
         by_topic = {webhook.topic: webhook for webhook in connection.webhooks}
         for state in states:
             webhook = by_topic.get(state.topic)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UTCDateTime, utcnow
@@ -47,9 +47,14 @@ class Connection(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     # Deleted connections are kept (without credentials) so the receiver can answer 410.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the store refuses the keys (401): polling pauses until the credentials change.
+    needs_attention: Mapped[str | None] = mapped_column(Text)
 
     webhooks: Mapped[list["Webhook"]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", order_by="Webhook.topic"
+    )
+    schedules: Mapped[list["Schedule"]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", order_by="Schedule.entity"
     )
 
 
@@ -103,6 +108,8 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warehouse: Mapped[str | None] = mapped_column(Text)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last full pass that found this record on the store (reconciliation).
+    seen_in_run: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     line_items: Mapped[list["OrderLineItem"]] = relationship(
@@ -154,4 +161,68 @@ class Product(Base):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen_in_run: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+ENTITIES = ("orders", "products")
+# Sync run states, in the order a run goes through them.
+RUN_QUEUED, RUN_RUNNING, RUN_SUCCEEDED, RUN_FAILED = "queued", "running", "succeeded", "failed"
+ACTIVE_RUN_STATES = (RUN_QUEUED, RUN_RUNNING)
+
+
+class Schedule(Base):
+    """How often one entity of a connection is polled, and how far polling has got."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("connection_id", "entity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(16))
+    interval_minutes: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The store's modification time up to which every record is stored (committed pages only).
+    cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_full_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    connection: Mapped[Connection] = relationship(back_populates="schedules")
+
+
+class SyncRun(Base):
+    """One poll of one entity: queued, running, then succeeded or failed, with its progress."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        Index("ix_sync_runs_connection_id_entity", "connection_id", "entity"),
+        # At most one queued or running poll per connection and entity, however many clocks tick.
+        Index(
+            "uq_sync_runs_one_active",
+            "connection_id",
+            "entity",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(16))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=RUN_QUEUED)
+    pages_done: Mapped[int] = mapped_column(Integer, default=0)
+    pages_total: Mapped[int | None] = mapped_column(Integer)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -15,16 +15,19 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
     app.json.sort_keys = False
 
-    from api import errors, openapi
+    from api import errors, inputs, openapi
     from api.connections import bp as connections_bp
+    from api.sync import bp as sync_bp
     from web import health, resources
     from webhooks.receiver import bp as receiver_bp
 
     resources.init_app(app, settings)
     errors.init_app(app)
+    inputs.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(connections_bp)
+    app.register_blueprint(sync_bp)
     app.register_blueprint(receiver_bp)
     return app
 

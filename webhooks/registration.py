@@ -57,14 +57,21 @@ def list_store_webhooks(client: WooCommerceClient) -> list[dict]:
         page += 1
 
 
-def register_webhooks(client: WooCommerceClient, url: str, secret: str, label: str) -> list[WebhookState]:
-    """Make sure one active webhook per topic delivers to `url`, signed with `secret`."""
+def register_webhooks(
+    client: WooCommerceClient, url: str, secret: str, label: str, *, refresh: bool = True
+) -> list[WebhookState]:
+    """Make sure one active webhook per topic delivers to `url`, signed with `secret`.
+
+    With `refresh`, webhooks that are there get the secret (and `active`) set again; without
+    it (the health check on every poll) they are left alone and only missing or disabled
+    ones are replaced.
+    """
     existing = [hook for hook in list_store_webhooks(client) if hook.get("delivery_url") == url]
-    return [_register_topic(client, topic, url, secret, label, existing) for topic in TOPICS]
+    return [_register_topic(client, topic, url, secret, label, existing, refresh) for topic in TOPICS]
 
 
 def _register_topic(
-    client: WooCommerceClient, topic: str, url: str, secret: str, label: str, existing: list[dict]
+    client: WooCommerceClient, topic: str, url: str, secret: str, label: str, existing: list[dict], refresh: bool
 ) -> WebhookState:
     matches = [hook for hook in existing if hook.get("topic") == topic]
     # Keep the oldest usable one; duplicates (from an earlier crash, say) go.
@@ -76,7 +83,9 @@ def _register_topic(
             if hook is not keep:
                 # A disabled webhook keeps WooCommerce's failure count; only a new one starts clean.
                 client.delete(f"webhooks/{hook['id']}", params={"force": "true"})
-        if keep is not None:
+        if keep is not None and not refresh:
+            hook = keep
+        elif keep is not None:
             # The secret cannot be read back; setting it again makes sure deliveries verify.
             hook = client.put(f"webhooks/{keep['id']}", json=body).body
         else:

@@ -8,7 +8,7 @@ parameters), and turns every failure into a StoreError with a diagnosis code.
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +26,29 @@ USER_AGENT = "Storelink/0.1 (+https://github.com/storelink)"
 # WooCommerce refuses per_page above this (400 rest_invalid_param).
 MAX_PER_PAGE = 100
 _QUERY = re.compile(r"\?[^\s)'\"]*")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and how patiently, to ask a busy store again (429, 5xx, timeouts)."""
+
+    attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    # A Retry-After longer than this is not waited for here; the run fails and the schedule retries.
+    max_retry_after: float = 300.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, error: StoreError) -> float | None:
+        """Seconds to wait before attempt number `attempt + 1`, or None to give up."""
+        if not error.retryable or attempt >= self.attempts:
+            return None
+        if error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.max_retry_after else None
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+
+
+NO_RETRY = RetryPolicy(attempts=1)
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,7 @@ class WooCommerceClient:
         home_url: str | None = None,
         timeout: float = 20.0,
         verify: bool | str = True,
+        retry: RetryPolicy = NO_RETRY,
         session: requests.Session | None = None,
     ):
         self.api_url = normalize_api_url(api_url)
@@ -101,6 +125,7 @@ class WooCommerceClient:
         self._auth = make_auth(auth_mode, consumer_key, consumer_secret, home_url)
         self._timeout = timeout
         self._verify = verify
+        self._retry = retry
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
         # Proxy settings and .netrc from the environment must not add or replace credentials.
@@ -135,7 +160,22 @@ class WooCommerceClient:
     def request(
         self, method: str, path: str, *, params: Mapping[str, object] | None = None, json: object = None
     ) -> StoreResponse:
-        """Send one request; answer a decoded 2xx response or raise StoreError."""
+        """Send a request (again, per the retry policy, while the store is busy); answer 2xx or raise StoreError."""
+        attempt = 1
+        while True:
+            try:
+                return self._request_once(method, path, params=params, json=json)
+            except StoreError as error:
+                delay = self._retry.delay(attempt, error)
+                if delay is None:
+                    raise
+                log.warning("store busy (%s); attempt %d again in %.1f s", error.message, attempt + 1, delay)
+                self._retry.sleep(delay)
+                attempt += 1
+
+    def _request_once(
+        self, method: str, path: str, *, params: Mapping[str, object] | None, json: object
+    ) -> StoreResponse:
         response = self.send(method, f"{API_PREFIX}/{path.lstrip('/')}", params=params, json=json, authenticated=True)
         if not 200 <= response.status_code < 300:
             raise self.error_for(response)

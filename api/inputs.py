@@ -1,0 +1,43 @@
+"""Reading request bodies and query strings through marshmallow; failures become 422s."""
+
+from flask import Flask, request
+from marshmallow import Schema, ValidationError
+
+from api.errors import error_response, validation_response
+from connections.service import ConnectionNotFound, FieldErrors
+
+
+class InvalidInput(Exception):
+    """Fields that failed validation, each with its messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def load_body(schema: Schema, *, partial: bool = False) -> dict:
+    """The JSON body, validated by `schema`."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput({"_schema": ["the request body must be a JSON object"]})
+    try:
+        return schema.load(body, partial=partial)
+    except ValidationError as error:
+        raise InvalidInput(error.messages) from None
+
+
+def load_query(schema: Schema) -> dict:
+    """The query string, validated by `schema`."""
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as error:
+        raise InvalidInput(error.messages) from None
+
+
+def init_app(app: Flask) -> None:
+    """Answer invalid input with 422 and unknown connections with 404."""
+    app.register_error_handler(InvalidInput, lambda error: validation_response(error.errors))
+    app.register_error_handler(FieldErrors, lambda error: validation_response(error.errors))
+    app.register_error_handler(
+        ConnectionNotFound, lambda error: error_response(404, "not_found", "no connection with that id")
+    )

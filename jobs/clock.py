@@ -1,0 +1,59 @@
+"""`python -m jobs.clock`: every minute, queue the polls that are due (the `clock` process).
+
+Running two clocks by mistake is harmless: a connection's entity can have only one queued
+or running poll (a unique index in the database decides).
+"""
+
+import logging
+import signal
+import sys
+import threading
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import get_settings
+from config.logging import configure_logging
+from db.session import transaction
+from jobs.queues import redis_connection
+from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+
+
+def tick() -> int:
+    """One round: give up abandoned runs, start due polls; answer how many started."""
+    settings = get_settings()
+    redis = redis_connection(settings.redis_url)
+    with transaction(settings.database_url) as session:
+        abandoned = fail_abandoned_runs(session)
+        if abandoned:
+            log.warning("%d abandoned sync runs marked failed", abandoned)
+        started = enqueue_due_polls(session, redis)
+    for run in started:
+        log.info("poll of %s queued (run %s)", run.entity, run.public_id)
+    return len(started)
+
+
+def main() -> int:
+    """Tick every minute until SIGTERM or SIGINT."""
+    configure_logging()
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    log.info("clock started: polls are checked every %d s", TICK_SECONDS)
+    while not stopping.is_set():
+        try:
+            tick()
+        except (RedisError, SQLAlchemyError):
+            # Keep ticking: the due polls are still due next minute.
+            log.exception("clock tick failed; trying again next tick")
+        stopping.wait(TICK_SECONDS)
+    log.info("clock stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""Poll a store's REST API: the guarantee under the webhooks, which are only hints.
+
+A run walks what changed since its schedule's cursor, stores each page in its own
+transaction through the same mapping and upserts as webhook events, and advances the
+cursor with the page, never past the moment the run started: a run killed half way is
+resumed by the next one without a gap. Full runs also reconcile: records the store no
+longer has (force-deleted ones send no webhook) are marked deleted.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from config import get_settings
+from connections.credentials import Vault
+from connections.service import ConnectionService
+from db.models import RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, Connection, Order, Product, Schedule, SyncRun
+from db.records import Outcome
+from db.session import transaction
+from db.types import utcnow
+from jobs.events import store_order, store_product
+from stores.woocommerce.client import RetryPolicy, WooCommerceClient
+from stores.woocommerce.errors import StoreError
+from stores.woocommerce.mapping import MappingError
+from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids
+
+log = logging.getLogger(__name__)
+
+# Re-read this much before the cursor: the filter is exclusive, has one-second resolution,
+# and a record saved in the same second as the cursor may not have been visible yet.
+CURSOR_OVERLAP = timedelta(minutes=1)
+STORE_RETRY = RetryPolicy(attempts=6, base_delay=2.0, max_delay=120.0)
+MODELS = {"orders": Order, "products": Product}
+
+
+class PollFailed(Exception):
+    """The run failed; its row says why (RQ keeps the job in the failed registry too)."""
+
+
+def run_sync(run_id: str) -> dict:
+    """Run one queued sync run to the end; answer its figures."""
+    settings = get_settings()
+    with transaction(settings.database_url) as session:
+        run = session.scalar(select(SyncRun).where(SyncRun.public_id == run_id))
+        if run is None:
+            raise PollFailed(f"no sync run {run_id}")
+        connection = session.get(Connection, run.connection_id)
+        if connection.deleted_at is not None:
+            _finish(session, run, RUN_FAILED, "the connection was deleted")
+            return {"status": RUN_FAILED}
+        run.status, run.started_at = RUN_RUNNING, utcnow()
+    poll = _Poll(settings, run_id)
+    try:
+        poll.run()
+    except StoreError as error:
+        poll.fail(error.message, credentials_refused=error.status == 401)
+        raise PollFailed(f"{run_id}: {error.message}") from None
+    except Exception as error:
+        poll.fail(f"internal error: {type(error).__name__}")
+        raise
+    return poll.figures()
+
+
+class _Poll:
+    """The state of one run while it pages through the store."""
+
+    def __init__(self, settings, run_id: str):
+        self.settings = settings
+        self.run_id = run_id
+        self.started = utcnow()
+        self.vault = Vault(settings.secret_key)
+        self._pages_before = 0
+
+    def _session(self):
+        return transaction(self.settings.database_url)
+
+    def _load(self, session) -> tuple[SyncRun, Connection, Schedule]:
+        run = session.scalar(select(SyncRun).where(SyncRun.public_id == self.run_id))
+        connection = session.get(Connection, run.connection_id)
+        schedule = session.scalar(
+            select(Schedule).where(Schedule.connection_id == connection.id, Schedule.entity == run.entity)
+        )
+        return run, connection, schedule
+
+    def run(self) -> None:
+        with self._session() as session:
+            run, connection, schedule = self._load(session)
+            service = ConnectionService(self.settings, session, self.vault)
+            self.entity, self.full, self.run_pk = run.entity, run.full, run.id
+            self.connection_id, self.order_start = connection.id, connection.order_start
+            since = schedule.cursor - CURSOR_OVERLAP if schedule.cursor else None
+            # Webhooks are hints that break silently: heal them on every poll.
+            self._heal_webhooks(service, connection)
+            client = service.client_for(connection, retry=STORE_RETRY)
+        with client:
+            if self.entity == "orders":
+                self._walk_orders(client, since)
+            else:
+                self._walk_products(client, since)
+            if self.full:
+                self._reconcile(client)
+        with self._session() as session:
+            run, _, schedule = self._load(session)
+            schedule.last_poll_at = self.started
+            if self.full:
+                schedule.last_full_at = self.started
+            _finish(session, run, RUN_SUCCEEDED, None)
+            log.info("sync %s: %s done, %d pages, %d records, %d deleted", self.run_id, self.entity, run.pages_done, run.records, run.deleted)
+
+    def _heal_webhooks(self, service: ConnectionService, connection: Connection) -> None:
+        try:
+            service.register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted), refresh=False)
+        except StoreError as error:
+            if error.status == 401:
+                raise
+            log.warning("sync %s: webhook health check failed: %s", self.run_id, error.message)
+
+    def _walk_orders(self, client: WooCommerceClient, since: datetime | None) -> None:
+        params = {"after": gmt(self.order_start)}
+        since = since or self.order_start
+        # Trashed orders only show with status=trash; both walks share the cursor's start.
+        for status in ("any", "trash"):
+            for page in iter_changed(client, "orders", since=since, until=self.started, params={**params, "status": status}):
+                self._store_page(page, [(record, None) for record in page.records])
+
+    def _walk_products(self, client: WooCommerceClient, since: datetime | None) -> None:
+        for page in iter_changed(client, "products", since=since, until=self.started, params={"status": "any"}):
+            records: list[tuple[dict, str | None]] = []
+            for product in page.records:
+                records.append((product, None))
+                if product.get("type") == "variable":
+                    records.extend((variation, str(product.get("id"))) for variation in _variations(client, product))
+            self._store_page(page, records)
+
+    def _store_page(self, page: Page, records: list[tuple[dict, str | None]]) -> None:
+        """Store one page and advance the cursor in one transaction."""
+        stored = 0
+        with self._session() as session:
+            run, connection, schedule = self._load(session)
+            for record, parent in records:
+                try:
+                    if self.entity == "orders":
+                        outcome = store_order(session, connection, record)
+                    else:
+                        outcome = store_product(session, connection, record, parent_external_id=parent)
+                except MappingError as error:
+                    log.warning("sync %s: record %r skipped: %s", self.run_id, record.get("id"), error)
+                    continue
+                stored += outcome in (Outcome.CREATED, Outcome.UPDATED)
+            if page.newest_change is not None:
+                reached = min(page.newest_change, self.started)
+                if schedule.cursor is None or reached > schedule.cursor:
+                    schedule.cursor = reached
+            self._progress(run, page, stored)
+        log.info("sync %s: %s page %d of %d, %d records stored", self.run_id, self.entity, run.pages_done, run.pages_total, run.records)
+
+    def _progress(self, run: SyncRun, page: Page, stored: int) -> None:
+        # Walks follow one another within a run: later walks add to what earlier ones did.
+        if page.pages_done == 1:
+            self._pages_before = run.pages_done
+        run.pages_done = self._pages_before + page.pages_done
+        run.pages_total = self._pages_before + page.pages_total
+        run.records += stored
+
+    def _reconcile(self, client: WooCommerceClient) -> None:
+        """Mark stored records the store no longer has as deleted."""
+        model = MODELS[self.entity]
+        if self.entity == "orders":
+            pages = iter_ids(client, "orders", params={"after": gmt(self.order_start)})
+        else:
+            pages = iter_ids(client, "products", fields="id,variations", params={"status": "any"})
+        for page in pages:
+            ids = {str(record.get("id")) for record in page.records}
+            for record in page.records:
+                ids.update(str(variation) for variation in record.get("variations") or [])
+            with self._session() as session:
+                run, _, _ = self._load(session)
+                session.execute(
+                    update(model)
+                    .where(model.connection_id == self.connection_id, model.external_id.in_(ids))
+                    .values(seen_in_run=self.run_pk)
+                )
+                self._progress(run, page, 0)
+        with self._session() as session:
+            parent = Product.parent_external_id if model is Product else Order.external_id
+            candidates = session.execute(
+                select(model.external_id, parent).where(
+                    model.connection_id == self.connection_id,
+                    model.deleted.is_(False),
+                    (model.seen_in_run.is_(None)) | (model.seen_in_run != self.run_pk),
+                    model.modified_at < self.started,
+                )
+            ).all()
+        gone = self._confirm_gone(client, candidates)
+        with self._session() as session:
+            run, _, _ = self._load(session)
+            if gone:
+                session.execute(
+                    update(model)
+                    .where(model.connection_id == self.connection_id, model.external_id.in_(gone))
+                    .values(deleted=True, stored_at=utcnow())
+                )
+            run.deleted = len(gone)
+        if gone:
+            log.info("sync %s: %d %s no longer on the store, marked deleted", self.run_id, len(gone), self.entity)
+
+    def _confirm_gone(self, client: WooCommerceClient, candidates: list[tuple[str, str]]) -> list[str]:
+        """Ask the store about each candidate: a shifted page can hide a live record."""
+        if self.entity == "orders":
+            ids = [external_id for external_id, _ in candidates]
+            return sorted(set(ids) - existing_ids(client, "orders", ids))
+        by_parent: dict[str | None, list[str]] = {}
+        for external_id, parent in candidates:
+            by_parent.setdefault(parent if parent != external_id else None, []).append(external_id)
+        gone: list[str] = []
+        for parent, ids in by_parent.items():
+            path = f"products/{parent}/variations" if parent else "products"
+            try:
+                found = existing_ids(client, path, ids)
+            except StoreError as error:
+                if error.status != 404:
+                    raise
+                found = set()  # the parent itself is gone, and its variations with it
+            gone.extend(sorted(set(ids) - found))
+        return gone
+
+    def fail(self, message: str, *, credentials_refused: bool = False) -> None:
+        """Record the failure; a refused key pauses the connection's polling."""
+        with self._session() as session:
+            run, connection, _ = self._load(session)
+            if credentials_refused:
+                connection.needs_attention = f"the store refused the API keys: {message}"
+            _finish(session, run, RUN_FAILED, message)
+        log.error("sync %s failed: %s", self.run_id, message)
+
+    def figures(self) -> dict:
+        """The run's outcome, as the job's result."""
+        with self._session() as session:
+            run, _, _ = self._load(session)
+            return {"status": run.status, "pages_done": run.pages_done, "records": run.records, "deleted": run.deleted}
+
+
+def _variations(client: WooCommerceClient, product: dict) -> list[dict]:
+    """Every variation of a variable product, page by page, named as webhooks name them."""
+    variations: list[dict] = []
+    page = 1
+    while True:
+        response = client.get(f"products/{product['id']}/variations", {"per_page": 100, "page": page})
+        batch = [item for item in response.body if isinstance(item, dict)] if isinstance(response.body, list) else []
+        variations.extend(_full_name(variation, product) for variation in batch)
+        if len(batch) < 100 or page >= (response.total_pages or page):
+            return variations
+        page += 1
+
+
+def _full_name(variation: dict, product: dict) -> dict:
+    """The variations endpoint names a variation "L, Red"; webhooks "Variable Jacket - L, Red"."""
+    name, parent_name = variation.get("name"), product.get("name")
+    if isinstance(name, str) and isinstance(parent_name, str) and name and not name.startswith(parent_name):
+        return {**variation, "name": f"{parent_name} - {name}"}
+    return variation
+
+
+def _finish(session, run: SyncRun, status: str, error: str | None) -> None:
+    run.status, run.error, run.finished_at = status, error, utcnow()

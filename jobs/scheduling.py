@@ -1,0 +1,121 @@
+"""Start sync runs (from the API and from the clock) and find the ones that are due.
+
+A run is a row first, then a job: the row's partial unique index allows one queued or
+running run per connection and entity, so concurrent clocks or clicks cannot start two.
+"""
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from redis import Redis
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.models import ACTIVE_RUN_STATES, ENTITIES, RUN_FAILED, RUN_QUEUED, RUN_RUNNING, Connection, Schedule, SyncRun
+from db.types import utcnow
+from jobs.queues import POLLS_QUEUE, RESULT_TTL_SECONDS, queue
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_MINUTES = {"orders": 60, "products": 1440}
+MIN_INTERVAL_MINUTES = 5
+MAX_INTERVAL_MINUTES = 7 * 1440
+# One poll may page through a big store; RQ kills it after this.
+POLL_JOB_TIMEOUT_SECONDS = 3 * 3600
+# A queued run whose job never started (Redis lost it) is given up after this.
+QUEUED_RUN_TIMEOUT = timedelta(hours=1)
+# A running run that has not reported progress for this long died with its worker.
+RUNNING_RUN_SILENCE = timedelta(minutes=30)
+RUN_SYNC = "jobs.polls.run_sync"
+
+
+def default_schedules(now: datetime) -> list[Schedule]:
+    """The schedules a new connection starts with: both entities, active, due at once."""
+    return [
+        Schedule(entity=entity, interval_minutes=DEFAULT_INTERVAL_MINUTES[entity], active=True, next_poll_at=now)
+        for entity in ENTITIES
+    ]
+
+
+def start_sync(session: Session, redis: Redis, connection: Connection, entity: str, *, full: bool, trigger: str) -> tuple[SyncRun, bool]:
+    """Queue a poll of `entity`; answer the run and whether it is new (else the active one)."""
+    run = SyncRun(
+        public_id=secrets.token_urlsafe(12),
+        connection_id=connection.id,
+        entity=entity,
+        full=full,
+        trigger=trigger,
+        status=RUN_QUEUED,
+    )
+    session.add(run)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return active_run(session, connection.id, entity), False
+    try:
+        job = queue(POLLS_QUEUE, redis).enqueue(
+            RUN_SYNC,
+            run.public_id,
+            job_timeout=POLL_JOB_TIMEOUT_SECONDS,
+            result_ttl=RESULT_TTL_SECONDS,
+            description=f"{'full ' if full else ''}poll of {entity} for {connection.public_id}",
+        )
+    except Exception:
+        run.status, run.error, run.finished_at = RUN_FAILED, "could not be queued: Redis unavailable", utcnow()
+        session.commit()
+        raise
+    run.job_id = job.id
+    session.commit()
+    return run, True
+
+
+def active_run(session: Session, connection_id: int, entity: str) -> SyncRun | None:
+    """The queued or running run of a connection's entity, if any."""
+    return session.scalar(
+        select(SyncRun).where(
+            SyncRun.connection_id == connection_id, SyncRun.entity == entity, SyncRun.status.in_(ACTIVE_RUN_STATES)
+        )
+    )
+
+
+def enqueue_due_polls(session: Session, redis: Redis, now: datetime | None = None) -> list[SyncRun]:
+    """Start every poll whose time has come; answer the runs started."""
+    now = now or utcnow()
+    due = session.execute(
+        select(Schedule, Connection)
+        .join(Connection, Schedule.connection_id == Connection.id)
+        .where(
+            Schedule.active.is_(True),
+            Schedule.next_poll_at <= now,
+            Connection.deleted_at.is_(None),
+            Connection.needs_attention.is_(None),
+        )
+        .order_by(Schedule.next_poll_at)
+    ).all()
+    started = []
+    for schedule, connection in due:
+        # Products are polled daily; each of those polls also reconciles deletions.
+        run, new = start_sync(session, redis, connection, schedule.entity, full=schedule.entity == "products", trigger="schedule")
+        schedule.next_poll_at = now + timedelta(minutes=schedule.interval_minutes)
+        session.commit()
+        if new:
+            started.append(run)
+    return started
+
+
+def fail_abandoned_runs(session: Session, now: datetime | None = None) -> int:
+    """Mark runs whose job was lost or whose worker died as failed, so polling can go on."""
+    now = now or utcnow()
+    result = session.execute(
+        update(SyncRun)
+        .where(
+            ((SyncRun.status == RUN_QUEUED) & (SyncRun.created_at < now - QUEUED_RUN_TIMEOUT))
+            | ((SyncRun.status == RUN_RUNNING) & (SyncRun.updated_at < now - RUNNING_RUN_SILENCE))
+        )
+        .values(status=RUN_FAILED, error="abandoned: the job stopped reporting (worker lost or queue emptied)", finished_at=now)
+    )
+    session.commit()
+    return result.rowcount
