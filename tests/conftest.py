@@ -14,6 +14,7 @@ from db.models import Base
 from db.session import dispose_engines, get_engine
 from jobs.queues import QUEUES, SERIALIZER, queue, redis_connection
 from tests.services import LiveServer, RedisServer, postgres_database
+from tests.woo_emulator import WooEmulator
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
@@ -105,6 +106,36 @@ def client(app):
 def anonymous(app):
     """A test client without credentials."""
     return app.test_client()
+
+
+@pytest.fixture
+def store():
+    """A WooCommerce store emulator on plain http, with a read/write key."""
+    with WooEmulator() as emulator:
+        emulator.key, emulator.secret = emulator.new_key()
+        yield emulator
+
+
+@pytest.fixture
+def connect(client, store):
+    """Register `store` through the admin API; answer the created connection's JSON."""
+
+    def create(**overrides) -> dict:
+        body = {
+            "name": "Test store",
+            "external_system": "woocommerce",
+            "api_url": store.base_url,
+            "access_token": store.key,
+            "secret": store.secret,
+            "order_start": "2020-01-01",
+            "warehouse": "Main",
+            **overrides,
+        }
+        response = client.post("/api/connections", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return create
 
 
 @pytest.fixture

@@ -5,11 +5,13 @@ from collections.abc import Mapping
 from flask import Flask
 
 from config import Settings, load_settings
+from config.logging import configure_logging
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     """Build the app from the environment, then `overrides` (tests pass their own settings)."""
     settings = load_settings().with_overrides(overrides or {}).check()
+    configure_logging()
     app = Flask(__name__)
     # Bigger bodies are refused with 413 before they are read into memory.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes

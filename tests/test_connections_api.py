@@ -1,0 +1,169 @@
+"""Connections over the admin API, against the store emulator: verify, save, webhooks, change, delete."""
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN
+from webhooks.registration import TOPICS
+
+VALID = {
+    "name": "Shop",
+    "external_system": "woocommerce",
+    "api_url": "http://127.0.0.1:8080",
+    "access_token": "ck_" + "a" * 40,
+    "secret": "cs_" + "b" * 40,
+}
+
+
+def store_hooks(store):
+    return sorted(store.webhooks.items.values(), key=lambda hook: hook.topic)
+
+
+def test_create_saves_a_verified_connection_and_registers_webhooks(client, store, connect, live_server):
+    connection = connect()
+    assert connection["access_token"] == f"ck_…{store.key[-4:]}"
+    assert "secret" not in connection
+    assert connection["auth_mode"] == "oauth1"
+    assert connection["store"]["version"] == "9.9.5"
+    hooks = store_hooks(store)
+    assert sorted(hook.topic for hook in hooks) == sorted(TOPICS)
+    expected_url = f"{live_server.url}/webhooks/woocommerce/{connection['id']}"
+    assert {hook.delivery_url for hook in hooks} == {expected_url}
+    assert {hook.secret for hook in hooks} == {store.secret}
+    # WooCommerce pinged each new webhook; only an exact 200 counts, and each got it.
+    assert [ping.status for ping in store.pings] == [200] * len(TOPICS)
+    assert {hook["status"] for hook in connection["webhooks"]} == {"active"}
+    assert {hook["store_webhook_id"] for hook in connection["webhooks"]} == {hook.id for hook in hooks}
+
+
+def test_new_connections_poll_orders_hourly_and_products_daily(client, connect):
+    connection = connect()
+    schedules = client.get(f"/api/connections/{connection['id']}/schedules").json["items"]
+    assert {(s["entity"], s["interval_minutes"], s["active"]) for s in schedules} == {
+        ("orders", 60, True),
+        ("products", 1440, True),
+    }
+
+
+def test_failed_verification_saves_nothing_and_registers_nothing(client, store):
+    response = client.post("/api/connections", json={**VALID, "api_url": store.base_url, "access_token": store.key})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_credentials"
+    assert client.get("/api/connections").json["items"] == []
+    assert store.webhooks.items == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"external_system": "shopify"}, "external_system"),
+        ({"external_system": "sap"}, "external_system"),
+        ({"api_url": "ftp://shop.example.com"}, "api_url"),
+        ({"api_url": "not a url"}, "api_url"),
+        ({"access_token": "cs_wrong_kind"}, "access_token"),
+        ({"secret": "ck_wrong_kind"}, "secret"),
+        ({"order_start": "last tuesday"}, "order_start"),
+        ({"warehouse": 5}, "warehouse"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_invalid_fields_are_named_in_a_422(client, change, field):
+    response = client.post("/api/connections", json={**VALID, **change})
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == [field]
+
+
+@pytest.mark.parametrize("missing", ["name", "external_system", "api_url", "access_token", "secret"])
+def test_required_fields_are_named_when_missing(client, missing):
+    body = {key: value for key, value in VALID.items() if key != missing}
+    assert list(client.post("/api/connections", json=body).json["errors"]) == [missing]
+
+
+def test_body_that_is_not_an_object_is_422(client):
+    response = client.post("/api/connections", data="[]", content_type="application/json")
+    assert response.status_code == 422
+
+
+def test_admin_api_needs_the_bearer_token(anonymous, client):
+    assert anonymous.get("/api/connections").status_code == 401
+    wrong = anonymous.get("/api/connections", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong.json["error"]["code"] == "unauthorized"
+    assert anonymous.get("/api/connections", headers={"Authorization": f"Basic {ADMIN_TOKEN}"}).status_code == 401
+    assert client.get("/api/connections").status_code == 200
+
+
+def test_list_and_get(client, connect):
+    connection = connect()
+    listed = client.get("/api/connections").json["items"]
+    assert [item["id"] for item in listed] == [connection["id"]]
+    one = client.get(f"/api/connections/{connection['id']}").json
+    assert one["name"] == "Test store"
+    assert len(one["webhooks"]) == len(TOPICS)
+    assert client.get("/api/connections/unknown").status_code == 404
+
+
+def test_patch_plain_fields_does_not_touch_the_store(client, store, connect):
+    connection = connect()
+    requests_before = len(store.requests)
+    response = client.patch(f"/api/connections/{connection['id']}", json={"name": "Renamed", "warehouse": None})
+    assert response.status_code == 200
+    assert response.json["name"] == "Renamed"
+    assert response.json["warehouse"] is None
+    assert len(store.requests) == requests_before
+
+
+def test_new_keys_are_verified_then_webhooks_take_the_new_secret(client, store, connect):
+    connection = connect()
+    hook_ids = {hook.id for hook in store_hooks(store)}
+    key, secret = store.new_key()
+    response = client.patch(f"/api/connections/{connection['id']}", json={"access_token": key, "secret": secret})
+    assert response.status_code == 200, response.json
+    assert response.json["access_token"] == f"ck_…{key[-4:]}"
+    # The same webhooks, now signing with the new secret: no duplicates.
+    assert {hook.id for hook in store_hooks(store)} == hook_ids
+    assert {hook.secret for hook in store_hooks(store)} == {secret}
+
+
+def test_bad_new_keys_change_nothing(client, store, connect):
+    connection = connect()
+    response = client.patch(f"/api/connections/{connection['id']}", json={"secret": "cs_" + "0" * 40})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_credentials"
+    assert {hook.secret for hook in store_hooks(store)} == {store.secret}
+    assert client.get(f"/api/connections/{connection['id']}").json["access_token"] == connection["access_token"]
+
+
+def test_registering_again_reuses_existing_webhooks(client, store, connect):
+    connection = connect()
+    before = {hook.id for hook in store_hooks(store)}
+    client.patch(f"/api/connections/{connection['id']}", json={"secret": store.secret, "api_url": store.base_url + "/"})
+    assert {hook.id for hook in store_hooks(store)} == before
+
+
+def test_delete_removes_webhooks_from_the_store_and_later_deliveries_are_gone(client, anonymous, store, connect):
+    connection = connect()
+    response = client.delete(f"/api/connections/{connection['id']}")
+    assert response.status_code == 204
+    assert "Storelink-Webhooks-Not-Removed" not in response.headers
+    assert store.webhooks.items == {}
+    assert client.get(f"/api/connections/{connection['id']}").status_code == 404
+    assert client.get("/api/connections").json["items"] == []
+    late = anonymous.post(f"/webhooks/woocommerce/{connection['id']}", data=b"{}", headers={"X-WC-Webhook-Signature": "x"})
+    assert late.status_code == 410
+
+
+def test_delete_reports_webhooks_the_store_would_not_remove(client, store, connect):
+    connection = connect()
+    first = min(store.webhooks.items)
+    store.fail_next(f"webhooks/{first}", 500)
+    response = client.delete(f"/api/connections/{connection['id']}")
+    assert response.status_code == 204
+    assert response.headers["Storelink-Webhooks-Not-Removed"] == str(first)
+
+
+def test_connection_responses_never_contain_the_secret(client, store, connect):
+    connection = connect()
+    for path in ("", f"/{connection['id']}", f"/{connection['id']}/schedules"):
+        assert store.secret not in client.get(f"/api/connections{path}").get_data(as_text=True)

@@ -1,0 +1,196 @@
+"""The WSGI front: records requests, applies faults, plays the web server and WordPress's router."""
+
+from __future__ import annotations
+
+import json
+import time
+from http import HTTPStatus
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from werkzeug.datastructures import EnvironHeaders, Headers
+from werkzeug.serving import WSGIRequestHandler
+
+from .auth import AuthOutcome, AuthRequest, authenticate
+from .faults import Failure, nginx_error_page
+from .phpcompat import parse_str
+from .restserver import RestRequest, parse_json
+from .store import Urls
+
+if TYPE_CHECKING:
+    from .emulator import WooEmulator
+
+
+class StoreRequestHandler(WSGIRequestHandler):
+    """Answer as the captured store's front end does (Server: nginx), without logging to stderr."""
+
+    def version_string(self) -> str:
+        """The Server header."""
+        return "nginx/1.22.1"
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        """Stay quiet: tests read emulator.requests instead."""
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received, as sent (before any header stripping)."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: Headers
+    body: bytes
+    status: int | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def auth_mode(self) -> str:
+        """How the client tried to authenticate: oauth-query, oauth-header, basic, query-keys or none."""
+        authorization = self.headers.get("Authorization", "")
+        if "oauth_signature" in self.query:
+            return "oauth-query"
+        if authorization.startswith("OAuth "):
+            return "oauth-header"
+        if authorization.lower().startswith("basic "):
+            return "basic"
+        if "consumer_key" in self.query:
+            return "query-keys"
+        return "none"
+
+
+def _html_page(status: int, title: str, rest_root: str, body: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A WordPress theme page, with the REST discovery Link WordPress adds to every page."""
+    html = (
+        '<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta charset="UTF-8">\n'
+        f"<title>{title}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+    headers = [("Content-Type", "text/html; charset=UTF-8"), ("Link", f'<{rest_root}>; rel="https://api.w.org/"')]
+    return status, headers, html.encode()
+
+
+class WsgiApp:
+    """The emulated store as a WSGI application."""
+
+    def __init__(self, emulator: WooEmulator):
+        self.emulator = emulator
+
+    def __call__(self, environ: dict[str, Any], start_response):
+        status, headers, body = self._handle(environ)
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        start_response(f"{status} {reason}", headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+    def _handle(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Record, apply faults, then route."""
+        emulator = self.emulator
+        method = environ["REQUEST_METHOD"].upper()
+        raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+        if raw_uri.startswith(("http://", "https://")):
+            split = urlsplit(raw_uri)
+            raw_uri = split.path + (f"?{split.query}" if split.query else "")
+        raw_path, _, query_string = raw_uri.partition("?")
+        body = _read_body(environ)
+        headers = Headers(EnvironHeaders(environ))
+        get = parse_str(query_string)
+        recorded = RecordedRequest(
+            method, raw_path, query_string, headers, body,
+            query={key: value for key, value in get.items() if isinstance(value, str)},
+        )
+        emulator.requests.append(recorded)
+
+        delay, failure = emulator.faults.take(raw_uri)
+        if delay:
+            time.sleep(delay)
+        if failure is not None:
+            answer = _failure_answer(failure)
+        else:
+            answer = self._route(method, raw_uri, raw_path, get, headers, body, environ)
+        recorded.status = answer[0]
+        return answer
+
+    def _route(self, method, raw_uri, raw_path, get, headers, body, environ):
+        """Pretty /wp-json/ paths, ?rest_route=, or a theme page."""
+        emulator = self.emulator
+        is_ssl = emulator.is_ssl
+        urls = emulator.urls_for_request(is_ssl)
+        home_path = urlsplit(emulator.home_url).path.rstrip("/")
+        path = raw_path[len(home_path):] if home_path and raw_path.startswith(home_path) else raw_path
+        if path == "/wp-json" or path.startswith("/wp-json/"):
+            if emulator.permalinks != "pretty":
+                return _html_page(404, f"Page not found &#8211; {emulator.site_name}", urls.rest("/"), "<h1>Page not found</h1>")
+            route = unquote(path[len("/wp-json"):])
+        elif isinstance(get.get("rest_route"), str):
+            route = get["rest_route"]
+        elif path in ("", "/"):
+            return _html_page(200, emulator.site_name, urls.rest("/"), f"<h1>{emulator.site_name}</h1>")
+        else:
+            return _html_page(404, f"Page not found &#8211; {emulator.site_name}", urls.rest("/"), "<h1>Page not found</h1>")
+        route = "/" + route.strip("/") if route.strip("/") else "/"
+
+        authorization = None if emulator.strip_authorization_header else headers.get("Authorization")
+        content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
+        form = parse_str(body.decode("utf-8", "replace")) if content_type == "application/x-www-form-urlencoded" else {}
+        outcome = AuthOutcome()
+        if emulator.woocommerce_active:
+            outcome = authenticate(
+                AuthRequest(
+                    method=method,
+                    request_uri=raw_uri,
+                    raw_path=raw_path,
+                    get=get,
+                    post=form if method == "POST" else {},
+                    authorization=authorization,
+                    is_ssl=is_ssl,
+                    home_url=emulator.home_url,
+                ),
+                emulator.keys,
+                emulator.auth_clock(),
+            )
+        json_body, json_error = (None, False)
+        if content_type == "application/json" or content_type.endswith("+json"):
+            json_body, json_error = parse_json(body)
+        rest_request = RestRequest(
+            method=method,
+            route=route,
+            get=get,
+            body_params=form,
+            json_body=json_body,
+            json_error=json_error,
+            urls=urls,
+            user=outcome.key,
+            auth_error=outcome.error,
+        )
+        return emulator.rest.serve(rest_request)
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, whatever the framing."""
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return stream.read(int(length))
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked" or environ.get("wsgi.input_terminated"):
+        return stream.read()
+    return b""
+
+
+def _failure_answer(failure: Failure) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The forced answer: JSON for dicts and lists, text as given, else nginx's error page."""
+    headers: list[tuple[str, str]] = []
+    if failure.body is None:
+        body = nginx_error_page(failure.status).encode()
+        headers.append(("Content-Type", "text/html"))
+    elif isinstance(failure.body, (dict, list)):
+        body = json.dumps(failure.body).encode()
+        headers.append(("Content-Type", "application/json; charset=UTF-8"))
+    else:
+        body = failure.body if isinstance(failure.body, bytes) else str(failure.body).encode()
+        headers.append(("Content-Type", "text/html; charset=UTF-8"))
+    if failure.retry_after is not None:
+        headers.append(("Retry-After", str(failure.retry_after)))
+    return failure.status, headers, body
