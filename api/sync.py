@@ -104,8 +104,10 @@ def status(connection_id: str):
     connection = service.get(connection_id)
     store = {"reachable": True, "error": None}
     on_store: dict[int, dict] = {}
+    client = service.client_for(connection)
+    service.release()
     try:
-        with service.client_for(connection) as client:
+        with client:
             on_store = {hook.get("id"): hook for hook in list_store_webhooks(client)}
     except StoreError as error:
         store = {"reachable": False, "error": error.to_dict()}

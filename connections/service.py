@@ -70,6 +70,14 @@ class ConnectionService:
             raise ConnectionNotFound(public_id)
         return connection
 
+    def release(self) -> None:
+        """End the session's transaction: none may stay open while we wait on a store.
+
+        A store answers in seconds (and pings our receiver meanwhile); a transaction held
+        that long would block other writers, and on SQLite every other request.
+        """
+        self.session.commit()
+
     def client_for(self, connection: Connection, *, retry: RetryPolicy = NO_RETRY) -> WooCommerceClient:
         """A store client with the connection's credentials and remembered auth mode."""
         return WooCommerceClient(
@@ -134,6 +142,7 @@ class ConnectionService:
         if credentials_changed:
             access_token = changes.get("access_token") or self.vault.decrypt(connection.access_token_encrypted)
             secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
+            self.release()
             verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
             if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
                 self._remove_store_webhooks(connection)
@@ -162,7 +171,9 @@ class ConnectionService:
     def register_webhooks(self, connection: Connection, secret: str, *, refresh: bool = True) -> list[WebhookState]:
         """(Re-)register the connection's webhooks and record what the store said of each."""
         url = delivery_url(self.settings.public_url, connection.public_id)
-        with self.client_for(connection) as client:
+        client = self.client_for(connection)
+        self.release()
+        with client:
             states = register_webhooks(client, url, secret, connection.name, refresh=refresh)
         by_topic = {webhook.topic: webhook for webhook in connection.webhooks}
         for state in states:
@@ -189,7 +200,9 @@ class ConnectionService:
         ids = [webhook.store_webhook_id for webhook in connection.webhooks if webhook.store_webhook_id]
         if not ids:
             return Removal(removed=0, failures={})
-        with self.client_for(connection) as client:
+        client = self.client_for(connection)
+        self.release()
+        with client:
             failures = remove_webhooks(client, ids)
         for webhook_id, reason in failures.items():
             log.warning("webhook %s of connection %s not removed: %s", webhook_id, connection.public_id, reason)

@@ -90,9 +90,9 @@ class _Poll:
             self.entity, self.full, self.run_pk = run.entity, run.full, run.id
             self.connection_id, self.order_start = connection.id, connection.order_start
             since = schedule.cursor - CURSOR_OVERLAP if schedule.cursor else None
+            client = service.client_for(connection, retry=STORE_RETRY)
             # Webhooks are hints that break silently: heal them on every poll.
             self._heal_webhooks(service, connection)
-            client = service.client_for(connection, retry=STORE_RETRY)
         with client:
             if self.entity == "orders":
                 self._walk_orders(client, since)

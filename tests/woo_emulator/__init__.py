@@ -2,7 +2,8 @@
 
     with WooEmulator() as store:
         key, secret = store.new_key()
-        store.create_order(line_items=[{"product_id": store.create_product(name="Mug", regular_price="8.99")["id"], "quantity": 2}])
+        mug = store.create_product(name="Mug", regular_price="8.99")
+        store.create_order(line_items=[{"product_id": mug["id"], "quantity": 2}])
         ...  # point the client at store.base_url
         results = store.run_cron()  # deliver the queued webhooks
 """

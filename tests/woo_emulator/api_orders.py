@@ -126,7 +126,6 @@ def _has_product(record: dict[str, Any], product_id: int) -> bool:
 
 def _matches_search(record: dict[str, Any], term: str) -> bool:
     """A loose version of WooCommerce's order search: id, names, email."""
-    haystack = " ".join(
-        [str(record["id"]), *(str(value) for value in record["billing"].values()), *(str(value) for value in record["shipping"].values())]
-    ).lower()
+    values = [record["id"], *record["billing"].values(), *record["shipping"].values()]
+    haystack = " ".join(str(value) for value in values).lower()
     return term.lower() in haystack

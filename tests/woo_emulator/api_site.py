@@ -19,6 +19,13 @@ from .webhooks import Webhooks, is_valid_topic, is_valid_url
 WP_NAMESPACES = ["oembed/1.0", "wp/v2", "wp-site-health/v1", "wp-block-editor/v1", "wp-abilities/v1"]
 WC_NAMESPACES = ["wc/store", "wc/store/v1", "wc-admin", "wc-analytics", "wc/v1", "wc/v2", "wc/v3", "wc-telemetry"]
 REST_HELP = "https://developer.wordpress.org/rest-api/"
+LOG_HANDLER = "Automattic\\WooCommerce\\Internal\\Admin\\Logging\\LogHandlerFileV2"
+INVALID_TOPIC = "woocommerce_rest_shop_webhook_invalid_topic"
+INVALID_URL = (
+    "woocommerce_rest_shop_webhook_invalid_delivery_url",
+    "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+    400,
+)
 # The captured store's environment; the URLs and store id are the emulator's own.
 ENVIRONMENT = {
     "home_url": None,
@@ -136,9 +143,12 @@ class SiteApi:
         settings = self._settings()
         environment = dict(ENVIRONMENT, home_url=settings["home_url"], site_url=settings["home_url"])
         environment["store_id"] = settings["store_id"]
+        kinds = [record["kind"] for record in self.store.products.values()]
         data = {
             "environment": environment,
-            "database": {"wc_database_version": WC_VERSION, "database_prefix": "wp_", "database_tables": {}, "database_size": {}},
+            "database": {
+                "wc_database_version": WC_VERSION, "database_prefix": "wp_", "database_tables": {}, "database_size": {},
+            },
             "active_plugins": [
                 {
                     "plugin": "woocommerce/woocommerce.php",
@@ -153,7 +163,9 @@ class SiteApi:
             ],
             "inactive_plugins": [],
             "dropins_mu_plugins": {"dropins": [], "mu_plugins": []},
-            "theme": {"name": "Storefront", "version": "4.6.1", "is_child_theme": False, "has_woocommerce_support": True},
+            "theme": {
+                "name": "Storefront", "version": "4.6.1", "is_child_theme": False, "has_woocommerce_support": True,
+            },
             "settings": {
                 "api_enabled": True,
                 "force_ssl": False,
@@ -173,10 +185,10 @@ class SiteApi:
             "security": {"secure_connection": settings["home_url"].startswith("https://"), "hide_errors": False},
             "pages": [],
             "post_type_counts": [
-                {"type": "product", "count": str(sum(1 for p in self.store.products.values() if p["kind"] == "product"))},
-                {"type": "product_variation", "count": str(sum(1 for p in self.store.products.values() if p["kind"] == "variation"))},
+                {"type": "product", "count": str(kinds.count("product"))},
+                {"type": "product_variation", "count": str(kinds.count("variation"))},
             ],
-            "logging": {"logging_enabled": True, "default_handler": "Automattic\\WooCommerce\\Internal\\Admin\\Logging\\LogHandlerFileV2"},
+            "logging": {"logging_enabled": True, "default_handler": LOG_HANDLER},
         }
         return RestResponse(data)
 
@@ -229,14 +241,10 @@ class SiteApi:
             raise RestError("woocommerce_rest_shop_webhook_exists", "Cannot create existing shop_webhook.", 400)
         topic = request.param("topic", "")
         if not topic or not is_valid_topic(str(topic).lower()):
-            raise RestError("woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.", 400)
+            raise RestError(INVALID_TOPIC, "Webhook topic is required and must be valid.", 400)
         url = request.param("delivery_url", "")
         if not url or not is_valid_url(url):
-            raise RestError(
-                "woocommerce_rest_shop_webhook_invalid_delivery_url",
-                "Webhook delivery URL must be a valid URL starting with http:// or https://.",
-                400,
-            )
+            raise RestError(*INVALID_URL)
         # WooCommerce creates REST webhooks active whatever status the request names.
         webhook = self.webhooks.create(topic, url, secret=request.param("secret"), name=request.param("name"))
         location = request.urls.rest(f"/wc/v3/webhooks/{webhook.id}")
@@ -252,14 +260,10 @@ class SiteApi:
         topic = request.param("topic")
         if topic:
             if not is_valid_topic(str(topic).lower()):
-                raise RestError("woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic must be valid.", 400)
+                raise RestError(INVALID_TOPIC, "Webhook topic must be valid.", 400)
         url = request.param("delivery_url")
         if url and not is_valid_url(url):
-            raise RestError(
-                "woocommerce_rest_shop_webhook_invalid_delivery_url",
-                "Webhook delivery URL must be a valid URL starting with http:// or https://.",
-                400,
-            )
+            raise RestError(*INVALID_URL)
         with self.store.lock:
             if topic:
                 webhook.topic = topic if is_valid_topic(topic) else ""

@@ -60,6 +60,11 @@ class KeyRing:
         """Generate a key shaped like WooCommerce's: ck_/cs_ and 40 hex digits."""
         return self.add("ck_" + secrets.token_hex(20), "cs_" + secrets.token_hex(20), permissions)
 
+    def revoke(self, consumer_key: str) -> None:
+        """Delete a key, as a store admin revoking it would."""
+        with self._lock:
+            self._keys.pop(consumer_key, None)
+
     def find(self, consumer_key: Any) -> ApiKey | None:
         """The key with this consumer key, if any."""
         if not isinstance(consumer_key, str):

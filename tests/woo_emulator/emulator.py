@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from . import orders, products
 from .api_orders import OrdersApi
@@ -20,7 +20,7 @@ from .api_site import SiteApi
 from .auth import KeyRing
 from .faults import Delay, Failure, Faults
 from .restserver import RestServer
-from .server import RecordedRequest, StoreRequestHandler, WsgiApp
+from .server import RecordedRequest, WsgiApp, serve_in_thread, stop_serving
 from .store import Store, Urls
 from .tls import create_certificates
 from .webhooks import DELIVERY_TIMEOUT_SECONDS, PING_TIMEOUT_SECONDS, DeliveryResult, PingResult, Webhook, Webhooks
@@ -91,22 +91,14 @@ class WooEmulator:
             certificates = create_certificates(self._tls_dir)
             self.ca_file = str(certificates.ca_file)
             ssl_context = certificates.server_context()
-        self._server = make_server(
-            "127.0.0.1", 0, WsgiApp(self), threaded=True, request_handler=StoreRequestHandler, ssl_context=ssl_context
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="woo-emulator", daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve_in_thread(WsgiApp(self), "woo-emulator", ssl_context)
         return self
 
     def stop(self) -> None:
         """Stop serving and remove the temporary certificates."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._server is not None and self._thread is not None:
+            stop_serving(self._server, self._thread)
+            self._server = self._thread = None
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)
             self._tls_dir = None
@@ -240,7 +232,7 @@ class WooEmulator:
     def create_variable_product(
         self, name: str, attributes: dict[str, list[str]], variations: list[dict[str, Any]], **fields: Any
     ) -> dict[str, Any]:
-        """A variable product and its variations, e.g. variations=[{"attributes": {"Size": "L"}, "regular_price": "9"}]."""
+        """A variable product and its variations: variations=[{"attributes": {"Size": "L"}, "regular_price": "9"}]."""
         with self.store.lock:
             record = products.create_product(
                 self.store, {**fields, "name": name, "type": "variable", "attributes": attributes}

@@ -9,22 +9,28 @@ from typing import Any
 
 from . import products
 from .errors import RestError, invalid_id
-from .store import WC_VERSION, Store, Urls, money, money_text, parse_moment
+from .store import SELF_ALLOW, WC_VERSION, Store, Urls, money, money_text, parse_moment
 
-STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "checkout-draft", "auto-draft")
+STATUSES = (
+    "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "checkout-draft", "auto-draft",
+)
 PAID_STATUSES = ("processing", "completed")
 # WooCommerce reduces stock when an order reaches one of these, and gives it back on the others.
 REDUCE_STOCK_STATUSES = ("processing", "completed", "on-hold")
 RESTORE_STOCK_STATUSES = ("cancelled", "pending")
 EDITABLE_STATUSES = ("pending", "on-hold", "auto-draft")
 NEEDS_PAYMENT_STATUSES = ("pending", "failed")
-BILLING_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country", "email", "phone")
-SHIPPING_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country", "phone")
+ADDRESS_FIELDS = (
+    "first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country",
+)
+BILLING_FIELDS = (*ADDRESS_FIELDS, "email", "phone")
+SHIPPING_FIELDS = (*ADDRESS_FIELDS, "phone")
 SIMPLE_FIELDS = (
     "parent_id", "currency", "customer_id", "customer_note", "payment_method", "payment_method_title",
     "transaction_id", "customer_ip_address", "customer_user_agent", "created_via", "cart_hash",
 )
-SELF_ALLOW = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# Accepted by the REST schema, without effect here.
+IGNORED_FIELDS = ("manual_update", "number", "order_key", "prices_include_tax", "version")
 
 
 def _order_key() -> str:
@@ -76,7 +82,6 @@ def create_order(store: Store, fields: dict[str, Any]) -> dict[str, Any]:
             "modified": now,
             "paid": None,
             "completed": None,
-            "stock_reduced": False,
             "sales_recorded": False,
             "total_override": None,
             "pre_trash_status": None,
@@ -183,7 +188,7 @@ def _apply(store: Store, record: dict[str, Any], fields: dict[str, Any]) -> None
     for name, build in ITEM_BUILDERS.items():
         if name in fields:
             _merge_items(store, record[name], fields.pop(name) or [], build)
-    for name in ("number", "order_key", "prices_include_tax", "version"):
+    for name in IGNORED_FIELDS:
         fields.pop(name, None)
     if fields:
         raise ValueError(f"unknown order field(s): {', '.join(fields)}")
@@ -205,7 +210,11 @@ def _merge_items(store: Store, existing: list[dict[str, Any]], posted: list[dict
 def _line_item(store: Store, entry: dict[str, Any], item: dict[str, Any] | None) -> dict[str, Any]:
     """A line item from REST input (new, or changes to `item`): the product fills in name, SKU, price."""
     known = item or {}
-    product_ref = entry.get("variation_id") or entry.get("product_id") or known.get("variation_id") or known.get("product_id")
+    product_ref = next(
+        (ref for ref in (entry.get("variation_id"), entry.get("product_id"), known.get("variation_id"),
+                         known.get("product_id")) if ref),
+        None,
+    )
     product = store.products.get(int(product_ref)) if product_ref else None
     if product is None and entry.get("sku"):
         product = next((p for p in store.products.values() if p.get("sku") == entry["sku"]), None)
@@ -298,7 +307,7 @@ ITEM_BUILDERS = {
 def _set_status(store: Store, record: dict[str, Any], status: str, from_status: str) -> None:
     """Change status with WooCommerce's side effects: paid/completed dates, stock, sales counts."""
     if status not in STATUSES:
-        raise RestError("rest_invalid_param", "Invalid parameter(s): status", 400)
+        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
     record["status"] = status
     if status in PAID_STATUSES and record["paid"] is None:
         record["paid"] = store.now()
@@ -437,14 +446,17 @@ def order_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, An
         ],
         "fee_lines": [
             {
-                "id": line["id"], "name": line["name"], "tax_class": line["tax_class"], "tax_status": line["tax_status"],
-                "amount": money_text(line["total"]), "total": money_text(line["total"]), "total_tax": zero,
-                "taxes": [], "meta_data": [],
+                "id": line["id"], "name": line["name"], "tax_class": line["tax_class"],
+                "tax_status": line["tax_status"], "amount": money_text(line["total"]),
+                "total": money_text(line["total"]), "total_tax": zero, "taxes": [], "meta_data": [],
             }
             for line in record["fee_lines"]
         ],
         "coupon_lines": [
-            {"id": line["id"], "code": line["code"], "discount": money_text(line["discount"]), "discount_tax": zero, "meta_data": []}
+            {
+                "id": line["id"], "code": line["code"], "discount": money_text(line["discount"]),
+                "discount_tax": zero, "meta_data": [],
+            }
             for line in record["coupon_lines"]
         ],
         "refunds": [dict(entry) for entry in record["refunds"]],

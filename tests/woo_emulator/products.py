@@ -7,9 +7,8 @@ from typing import Any
 
 from .errors import RestError, invalid_id
 from .phpcompat import sanitize_title
-from .store import DEFAULT_CATEGORY, Store, Urls, money, money_text, parse_moment, price_text
+from .store import DEFAULT_CATEGORY, SELF_ALLOW, Store, Urls, money, money_text, parse_moment, price_text
 
-SELF_ALLOW = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # Fields callers may set, with the value a new product gets.
 PRODUCT_DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -71,6 +70,11 @@ VARIATION_DEFAULTS: dict[str, Any] = {
 }
 PRICE_FIELDS = ("regular_price", "sale_price")
 READONLY = ("id", "permalink", "price", "variations", "related_ids", "price_html", "on_sale", "purchasable")
+# Accepted by the REST schema, without effect here (no media, downloads, brands or sale schedules).
+IGNORED_FIELDS = (
+    "brands", "images", "image", "downloads", "download_limit", "download_expiry", "product_id",
+    "date_on_sale_from", "date_on_sale_from_gmt", "date_on_sale_to", "date_on_sale_to_gmt",
+)
 
 
 # -- changes ---------------------------------------------------------------------------------
@@ -244,7 +248,7 @@ def _copy(value: Any) -> Any:
 
 def _apply(store: Store, record: dict[str, Any], fields: dict[str, Any]) -> None:
     """Set the given fields on a record, in WooCommerce's terms."""
-    for key in READONLY:
+    for key in (*READONLY, *IGNORED_FIELDS):
         fields.pop(key, None)
     if "date_created" in fields or "date_created_gmt" in fields:
         gmt = "date_created_gmt" in fields
@@ -398,7 +402,9 @@ def permalink(store: Store, record: dict[str, Any], home: str) -> str:
     if record["kind"] == "variation":
         parent = store.products.get(record["parent_id"])
         base = permalink(store, parent, home) if parent else f"{home}/?p={record['id']}"
-        choices = "&".join(f"attribute_{sanitize_title(name)}={option}" for name, option in record["variation_attributes"])
+        choices = "&".join(
+            f"attribute_{sanitize_title(name)}={option}" for name, option in record["variation_attributes"]
+        )
         return f"{base}?{choices}" if choices else base
     return f"{home}/product/{record['slug']}/"
 
@@ -432,7 +438,8 @@ def _purchasable(store: Store, record: dict[str, Any]) -> bool:
     """Published (or a published parent's variation) with a price."""
     if record["kind"] == "variation":
         parent = store.products.get(record["parent_id"])
-        return bool(parent and parent["status"] == "publish" and record["status"] == "publish" and _own_price(record) != "")
+        published = parent is not None and parent["status"] == "publish" and record["status"] == "publish"
+        return published and _own_price(record) != ""
     return record["status"] == "publish" and active_price(store, record) != ""
 
 
@@ -522,7 +529,7 @@ def product_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, 
         "cross_sell_ids": [] if variation else list(record["cross_sell_ids"]),
         "parent_id": parent_id,
         "purchase_note": "" if variation else record["purchase_note"],
-        "categories": [] if variation else [dict(store.categories[i]) for i in record["category_ids"] if i in store.categories],
+        "categories": [] if variation else _categories(store, record),
         "brands": [],
         "tags": [] if variation else list(record["tags"]),
         "images": [],
@@ -542,6 +549,11 @@ def product_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, 
     route = f"/wc/v3/products/{record['id']}"
     data["_links"] = _self_links(urls, route, "/wc/v3/products", f"/wc/v3/products/{parent_id}" if parent_id else None)
     return data
+
+
+def _categories(store: Store, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The product's categories as {id, name, slug}."""
+    return [dict(store.categories[term]) for term in record["category_ids"] if term in store.categories]
 
 
 def _attributes_json(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import Headers
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
-from .server import StoreRequestHandler
+from .server import serve_in_thread, stop_serving
 
 
 @dataclass
@@ -36,20 +36,14 @@ class CaptureServer:
 
     def start(self) -> CaptureServer:
         """Listen on 127.0.0.1 and a free port."""
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=StoreRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="capture-server", daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve_in_thread(self._app, "capture-server")
         return self
 
     def stop(self) -> None:
         """Stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._server is not None and self._thread is not None:
+            stop_serving(self._server, self._thread)
+            self._server = self._thread = None
 
     def __enter__(self) -> CaptureServer:
         return self.start()

@@ -113,10 +113,9 @@ class RestServer:
             match = route.regex.match(request.route)
             if match and method in route.endpoints:
                 return route, route.endpoints[method], match.groupdict()
-        if self._woocommerce_active() and any(p.match(request.route) for p in schema.real_route_patterns()):
-            raise RestError(
-                "emulator_not_implemented", f"The WooCommerce emulator does not implement {method} {request.route}.", 501
-            )
+        if self._woocommerce_active() and schema.is_real_route(request.route, method):
+            message = f"The WooCommerce emulator does not implement {method} {request.route}."
+            raise RestError("emulator_not_implemented", message, 501)
         raise no_route()
 
     def serve(self, request: RestRequest) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -151,9 +150,8 @@ class RestServer:
     def _prepare_params(self, request: RestRequest, route: Route, url_params: dict[str, str]) -> None:
         """Merge parameters by WordPress's precedence, then validate them against the schema."""
         if request.json_error:
-            raise RestError(
-                "rest_invalid_json", "Invalid JSON body passed.", 400, json_error_code=4, json_error_message="Syntax error"
-            )
+            raise RestError("rest_invalid_json", "Invalid JSON body passed.", 400,
+                            json_error_code=4, json_error_message="Syntax error")
         merged: dict[str, Any] = dict(url_params)
         merged.update(request.get)
         if request.method in BODY_METHODS:

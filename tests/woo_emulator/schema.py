@@ -12,9 +12,8 @@ from typing import Any
 from .errors import RestError
 from .phpcompat import wp_parse_list
 
-INDEX_FIXTURE = (
-    Path(__file__).resolve().parent.parent / "data" / "woocommerce-9.9.5" / "rest" / "wc_v3_index_basic_over_http_200.json"
-)
+CAPTURES = Path(__file__).resolve().parent.parent / "data" / "woocommerce-9.9.5"
+INDEX_FIXTURE = CAPTURES / "rest" / "wc_v3_index_basic_over_http_200.json"
 # The home URL of the store the route list was captured from; rewritten to the emulator's.
 RECORDED_HOME = "http://127.0.0.1:8080"
 
@@ -37,15 +36,20 @@ def _routes() -> dict[str, Any]:
 
 
 @functools.cache
-def real_route_patterns() -> list[re.Pattern]:
-    """Compiled patterns of every route the real store registers under wc/v3."""
+def _real_route_patterns() -> list[tuple[re.Pattern, tuple[str, ...]]]:
+    """Every route the real store registers under wc/v3, compiled, with its methods."""
     patterns = []
-    for route in _routes():
+    for route, description in _routes().items():
         try:
-            patterns.append(re.compile(f"^{route}$", re.IGNORECASE))
+            patterns.append((re.compile(f"^{route}$", re.IGNORECASE), tuple(description["methods"])))
         except re.error:
             continue
     return patterns
+
+
+def is_real_route(path: str, method: str) -> bool:
+    """Whether the real store answers this path and method."""
+    return any(pattern.match(path) and method in methods for pattern, methods in _real_route_patterns())
 
 
 def route_methods(route: str) -> list[str]:
@@ -193,7 +197,8 @@ def check_params(args: dict[str, Any], params: dict[str, Any]) -> None:
     """WordPress has_valid_params(): required first, then each present argument against its schema."""
     missing = [name for name, spec in args.items() if spec.get("required") is True and params.get(name) is None]
     if missing:
-        raise RestError("rest_missing_callback_param", f"Missing parameter(s): {', '.join(missing)}", 400, params=missing)
+        message = f"Missing parameter(s): {', '.join(missing)}"
+        raise RestError("rest_missing_callback_param", message, 400, params=missing)
     invalid: dict[str, str] = {}
     details: dict[str, Any] = {}
     for name, spec in args.items():

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import ssl
+import threading
 import time
-from http import HTTPStatus
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from werkzeug.datastructures import EnvironHeaders, Headers
-from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .auth import AuthOutcome, AuthRequest, authenticate
 from .faults import Failure, nginx_error_page
@@ -20,6 +22,9 @@ from .store import Urls
 
 if TYPE_CHECKING:
     from .emulator import WooEmulator
+
+# How often a serving thread checks for shutdown; stopping a server waits up to this long.
+SHUTDOWN_POLL_SECONDS = 0.02
 
 
 class StoreRequestHandler(WSGIRequestHandler):
@@ -31,6 +36,25 @@ class StoreRequestHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         """Stay quiet: tests read emulator.requests instead."""
+
+
+def serve_in_thread(
+    app, name: str, ssl_context: ssl.SSLContext | None = None
+) -> tuple[BaseWSGIServer, threading.Thread]:
+    """Serve a WSGI app on 127.0.0.1 and a free port from a daemon thread."""
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=StoreRequestHandler, ssl_context=ssl_context
+    )
+    thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name=name, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def stop_serving(server: BaseWSGIServer, thread: threading.Thread) -> None:
+    """Stop a server started by serve_in_thread and close its socket."""
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
 
 
 @dataclass
@@ -68,6 +92,11 @@ def _html_page(status: int, title: str, rest_root: str, body: str) -> tuple[int,
     )
     headers = [("Content-Type", "text/html; charset=UTF-8"), ("Link", f'<{rest_root}>; rel="https://api.w.org/"')]
     return status, headers, html.encode()
+
+
+def _not_found_page(site_name: str, urls: Urls) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The theme's 404 page (what /wp-json/ gives when permalinks are plain)."""
+    return _html_page(404, f"Page not found &#8211; {site_name}", urls.rest("/"), "<h1>Page not found</h1>")
 
 
 class WsgiApp:
@@ -109,32 +138,35 @@ class WsgiApp:
         if failure is not None:
             answer = _failure_answer(failure)
         else:
-            answer = self._route(method, raw_uri, raw_path, get, headers, body, environ)
+            answer = self._route(recorded, raw_uri, get)
         recorded.status = answer[0]
         return answer
 
-    def _route(self, method, raw_uri, raw_path, get, headers, body, environ):
+    def _route(self, incoming: RecordedRequest, raw_uri: str, get: dict[str, Any]):
         """Pretty /wp-json/ paths, ?rest_route=, or a theme page."""
         emulator = self.emulator
+        method, raw_path, headers, body = incoming.method, incoming.path, incoming.headers, incoming.body
         is_ssl = emulator.is_ssl
         urls = emulator.urls_for_request(is_ssl)
         home_path = urlsplit(emulator.home_url).path.rstrip("/")
         path = raw_path[len(home_path):] if home_path and raw_path.startswith(home_path) else raw_path
         if path == "/wp-json" or path.startswith("/wp-json/"):
             if emulator.permalinks != "pretty":
-                return _html_page(404, f"Page not found &#8211; {emulator.site_name}", urls.rest("/"), "<h1>Page not found</h1>")
+                return _not_found_page(emulator.site_name, urls)
             route = unquote(path[len("/wp-json"):])
         elif isinstance(get.get("rest_route"), str):
             route = get["rest_route"]
         elif path in ("", "/"):
             return _html_page(200, emulator.site_name, urls.rest("/"), f"<h1>{emulator.site_name}</h1>")
         else:
-            return _html_page(404, f"Page not found &#8211; {emulator.site_name}", urls.rest("/"), "<h1>Page not found</h1>")
+            return _not_found_page(emulator.site_name, urls)
         route = "/" + route.strip("/") if route.strip("/") else "/"
 
         authorization = None if emulator.strip_authorization_header else headers.get("Authorization")
         content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
-        form = parse_str(body.decode("utf-8", "replace")) if content_type == "application/x-www-form-urlencoded" else {}
+        form = {}
+        if content_type == "application/x-www-form-urlencoded":
+            form = parse_str(body.decode("utf-8", "replace"))
         outcome = AuthOutcome()
         if emulator.woocommerce_active:
             outcome = authenticate(

@@ -12,13 +12,18 @@ from typing import Any
 
 WC_VERSION = "9.9.5"
 WP_VERSION = "6.9"
+# targetHints.allow of a record's self link: the key's user may use every method.
+SELF_ALLOW = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_CATEGORY = {"id": 15, "name": "Uncategorized", "slug": "uncategorized"}
 # Ids the store hands out first; the captured store had used ids below these.
 FIRST_POST_ID = 100
 FIRST_ITEM_ID = 200
 FIRST_META_ID = 2000
 FIRST_TERM_ID = 16
-CURRENCY_SYMBOLS = {"USD": ("$", "&#36;"), "EUR": ("€", "&euro;"), "GBP": ("£", "&pound;"), "SEK": ("kr", "&#107;&#114;")}
+# Currency symbol as text (order currency_symbol) and as the HTML entity price_html uses.
+CURRENCY_SYMBOLS = {
+    "USD": ("$", "&#36;"), "EUR": ("€", "&euro;"), "GBP": ("£", "&pound;"), "SEK": ("kr", "&#107;&#114;"),
+}
 
 Listener = Callable[[str, str, int], None]
 
@@ -160,7 +165,8 @@ class Store:
         """meta_data input as stored entries with ids."""
         stored = []
         for entry in entries or []:
-            stored.append({"id": self.next_id("meta", entry.get("id")), "key": entry["key"], "value": entry.get("value")})
+            meta_id = self.next_id("meta", entry.get("id"))
+            stored.append({"id": meta_id, "key": entry["key"], "value": entry.get("value")})
         return stored
 
 

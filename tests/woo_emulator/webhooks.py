@@ -20,7 +20,7 @@ from webhooks.signature import sign
 from . import orders, products
 from .errors import RestError
 from .phpcompat import wp_json_encode
-from .store import WC_VERSION, WP_VERSION, Store, Urls
+from .store import SELF_ALLOW, WC_VERSION, WP_VERSION, Store, Urls
 
 USER_AGENT = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/{WP_VERSION})"
 STATUSES = ("active", "paused", "disabled")
@@ -45,8 +45,12 @@ TOPIC_HOOKS = {
     "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded"],
     "order.deleted": ["wp_trash_post", "woocommerce_trash_order"],
     "order.restored": ["untrashed_post", "woocommerce_untrash_order"],
-    "product.created": ["woocommerce_process_product_meta", "woocommerce_new_product", "woocommerce_new_product_variation"],
-    "product.updated": ["woocommerce_process_product_meta", "woocommerce_update_product", "woocommerce_update_product_variation"],
+    "product.created": [
+        "woocommerce_process_product_meta", "woocommerce_new_product", "woocommerce_new_product_variation",
+    ],
+    "product.updated": [
+        "woocommerce_process_product_meta", "woocommerce_update_product", "woocommerce_update_product_variation",
+    ],
     "product.deleted": ["wp_trash_post"],
     "product.restored": ["untrashed_post"],
 }
@@ -58,6 +62,7 @@ DELIVERY_TIMEOUT_SECONDS = 60
 SAFE_PORTS = (80, 443, 8080)
 # Statuses WooCommerce never sends webhooks for.
 DRAFT_STATUSES = ("auto-draft", "checkout-draft", "new")
+HTML_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#039;", "'"), ("&#x27;", "'"), ("&amp;", "&"))
 PASSWORD_CHARACTERS = string.ascii_letters + string.digits + "!@#$%^&*()-_ []{}<>~`+=,.;:/?|"
 
 
@@ -90,7 +95,7 @@ def generate_secret() -> str:
 
 def _specialchars_decode(secret: str) -> str:
     """wp_specialchars_decode(..., ENT_QUOTES): WooCommerce signs with the decoded secret."""
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#039;", "'"), ("&#x27;", "'"), ("&amp;", "&")):
+    for entity, char in HTML_ENTITIES:
         secret = secret.replace(entity, char)
     return secret
 
@@ -245,7 +250,10 @@ class Webhooks:
             "date_modified_gmt": store.gmt(webhook.modified),
             "_links": {
                 "self": [
-                    {"href": urls.rest(f"/wc/v3/webhooks/{webhook.id}"), "targetHints": {"allow": list(products.SELF_ALLOW)}}
+                    {
+                        "href": urls.rest(f"/wc/v3/webhooks/{webhook.id}"),
+                        "targetHints": {"allow": list(SELF_ALLOW)},
+                    }
                 ],
                 "collection": [{"href": urls.rest("/wc/v3/webhooks")}],
             },
@@ -344,7 +352,9 @@ class Webhooks:
                 "X-WC-Webhook-Delivery-ID": delivery_id,
                 "Connection": "close",
             }
-            result = DeliveryResult(webhook.id, webhook.topic, resource_id, webhook.delivery_url, delivery_id, headers, body)
+            result = DeliveryResult(
+                webhook.id, webhook.topic, resource_id, webhook.delivery_url, delivery_id, headers, body
+            )
         try:
             self._check_url(result.url)
             with requests.Session() as session:

@@ -1,0 +1,252 @@
+"""Polling repairs what webhooks miss: schedules, incremental and full runs, resumption, store trouble."""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import pytest
+
+from jobs import clock
+from stores.woocommerce.paging import gmt
+from tests.woo_emulator import ManualClock, WooEmulator
+
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store():
+    """An emulator whose clock the test moves, so modification times are known."""
+    with WooEmulator(clock=ManualClock(START)) as emulator:
+        emulator.key, emulator.secret = emulator.new_key()
+        yield emulator
+
+
+def make_orders(store, count: int, *, step: float = 1.0) -> list[dict]:
+    orders = []
+    for _ in range(count):
+        store.clock.advance(step)
+        orders.append(store.create_order(billing={"email": "buyer@example.com"}, line_items=[{"product_id": 0, "name": "Thing", "quantity": 1, "price": "5.00"}]))
+    return orders
+
+
+def sync(client, connection_id: str, entity: str, full: bool = False) -> dict:
+    response = client.post(f"/api/connections/{connection_id}/sync", json={"entity": entity, "full": full})
+    assert response.status_code == 202, response.json
+    return response.json
+
+
+def sync_run(client, connection_id: str, run_id: str) -> dict:
+    return client.get(f"/api/connections/{connection_id}/sync-runs/{run_id}").json
+
+
+def stored(client, connection_id: str, entity: str) -> dict:
+    page = client.get(f"/api/connections/{connection_id}/{entity}?per_page=100").json
+    items = page["items"]
+    number = 2
+    while len(items) < page["total"]:
+        items += client.get(f"/api/connections/{connection_id}/{entity}?per_page=100&page={number}").json["items"]
+        number += 1
+    return {item["external_id"]: item for item in items}
+
+
+def test_first_orders_poll_imports_everything_since_order_start_with_progress(client, store, connect, run_jobs):
+    store.create_order()  # created before order_start: never imported
+    store.clock.advance(3600)
+    connection = connect(order_start=gmt(START + timedelta(minutes=30)) + "Z")
+    orders = make_orders(store, 250)
+    run = sync(client, connection["id"], "orders")
+    assert run["status"] == "queued"
+    run_jobs()
+    run = sync_run(client, connection["id"], run["run_id"])
+    assert run["status"] == "succeeded", run
+    assert run["records"] == 250
+    assert run["pages_done"] == run["pages_total"] >= 3
+    assert set(stored(client, connection["id"], "orders")) == {str(order["id"]) for order in orders}
+
+
+def test_a_webhook_and_a_poll_of_the_same_change_store_one_row(client, store, connect, run_jobs):
+    connection = connect()
+    order = make_orders(store, 1)[0]
+    store.run_cron()  # delivered to the live receiver
+    run_jobs()
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    rows = stored(client, connection["id"], "orders")
+    assert list(rows) == [str(order["id"])]
+
+
+def test_incremental_polls_ask_only_for_what_changed_since_the_cursor(client, store, connect, run_jobs):
+    connection = connect()
+    orders = make_orders(store, 5)
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    store.clock.advance(600)
+    store.update_order(orders[0]["id"], status="completed")
+    store.requests.clear()
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["records"] == 1
+    asked = [r for r in store.requests if r.path.endswith("/orders")]
+    assert all("modified_after" in r.query for r in asked)
+    assert all(r.query.get("dates_are_gmt") == "true" for r in asked)
+    assert stored(client, connection["id"], "orders")[str(orders[0]["id"])]["status"] == "completed"
+
+
+def test_a_poll_that_dies_half_way_is_resumed_without_a_gap(client, store, connect, run_jobs):
+    connection = connect()
+    orders = make_orders(store, 250)
+    # The second page is asked for with modified_after = newest of page 1 less a second.
+    second_page = urlencode({"modified_after": gmt(datetime.fromisoformat(orders[99]["date_modified_gmt"] + "+00:00") - timedelta(seconds=1))})
+    store.fail_next(second_page, 404)
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    failed = sync_run(client, connection["id"], run["run_id"])
+    assert failed["status"] == "failed"
+    assert "404" in failed["error"]
+    assert len(stored(client, connection["id"], "orders")) == 100  # page 1 was committed
+    schedule = client.get(f"/api/connections/{connection['id']}/schedules").json["items"][0]
+    assert schedule["cursor"] == orders[99]["date_modified_gmt"] + "Z"
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
+    assert set(stored(client, connection["id"], "orders")) == {str(order["id"]) for order in orders}
+
+
+def test_busy_store_is_asked_again_honouring_retry_after(client, store, connect, run_jobs):
+    connection = connect()
+    make_orders(store, 3)
+    store.fail_next("/orders", 429, count=2, retry_after=1)
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
+    assert len(stored(client, connection["id"], "orders")) == 3
+
+
+def test_revoked_keys_mark_the_connection_as_needing_attention_and_pause_polling(client, store, connect, run_jobs):
+    connection = connect()
+    store.keys.revoke(store.key)
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "failed"
+    status = client.get(f"/api/connections/{connection['id']}/status").json
+    assert "refused the API keys" in status["needs_attention"]
+    assert clock.tick() == 0  # the clock leaves it alone until the keys change
+
+
+def test_more_than_a_page_changed_in_one_second_is_paged_through(client, store, connect, run_jobs):
+    connection = connect()
+    store.clock.advance(1)
+    orders = make_orders(store, 230, step=0)  # all in the same second
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
+    assert len(stored(client, connection["id"], "orders")) == len(orders)
+
+
+def test_trashed_orders_are_found_by_polling(client, store, connect, run_jobs):
+    connection = connect()
+    order = make_orders(store, 1)[0]
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    store.clock.advance(60)
+    store.trash_order(order["id"])  # its webhook is lost
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    assert stored(client, connection["id"], "orders")[str(order["id"])]["deleted"] is True
+
+
+def test_products_poll_stores_variations_with_their_parent(client, store, connect, run_jobs):
+    connection = connect()
+    store.clock.advance(1)
+    jacket = store.create_variable_product(
+        "Variable Jacket",
+        {"Size": ["S", "L"]},
+        [{"attributes": {"Size": "S"}, "regular_price": "40.00"}, {"attributes": {"Size": "L"}, "regular_price": "42.00"}],
+    )
+    mug = store.create_product(name="Mug", regular_price="8.99", sku="MUG")
+    run = sync(client, connection["id"], "products")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
+    products = stored(client, connection["id"], "products")
+    assert products[str(mug["id"])]["price"] == "8.99"
+    variations = [p for p in products.values() if p["parent_external_id"] == str(jacket["id"])]
+    assert len(variations) == 2
+    assert all(v["name"].startswith("Variable Jacket - ") for v in variations)
+
+
+def test_force_deleted_product_is_found_by_reconciliation(client, store, connect, run_jobs):
+    connection = connect()
+    store.clock.advance(1)
+    keep = store.create_product(name="Keep", regular_price="1.00")
+    gone = store.create_product(name="Gone", regular_price="2.00")
+    sync(client, connection["id"], "products", full=True)
+    run_jobs()
+    store.run_cron()
+    store.clock.advance(60)
+    store.force_delete_product(gone["id"])
+    assert store.pending_deliveries == []  # WooCommerce sends no webhook for a force delete
+    run = sync(client, connection["id"], "products", full=True)
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["deleted"] == 1
+    products = stored(client, connection["id"], "products")
+    assert products[str(gone["id"])]["deleted"] is True
+    assert products[str(keep["id"])]["deleted"] is False
+
+
+def test_force_deleted_order_is_found_by_a_full_orders_poll(client, store, connect, run_jobs):
+    connection = connect()
+    orders = make_orders(store, 3)
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    store.force_delete_order(orders[1]["id"])
+    sync(client, connection["id"], "orders", full=True)
+    run_jobs()
+    rows = stored(client, connection["id"], "orders")
+    assert [rows[str(o["id"])]["deleted"] for o in orders] == [False, True, False]
+
+
+def test_disabled_and_missing_webhooks_are_healed_on_the_next_poll(client, store, connect, run_jobs):
+    connection = connect()
+    hooks = {hook.topic: hook for hook in store.webhooks.items.values()}
+    hooks["order.updated"].status = "disabled"  # after 7 failed deliveries
+    store.webhooks.items.pop(hooks["product.deleted"].id)  # deleted by a store admin
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    now = {hook.topic: hook for hook in store.webhooks.items.values()}
+    assert len(now) == 8
+    assert now["order.updated"].id != hooks["order.updated"].id
+    assert now["order.updated"].status == "active"
+    assert now["product.deleted"].secret == store.secret
+    assert now["order.created"].id == hooks["order.created"].id  # healthy ones untouched
+    status = client.get(f"/api/connections/{connection['id']}/status").json
+    assert {hook["store_status"] for hook in status["webhooks"]} == {"active"}
+
+
+def test_the_clock_queues_one_poll_per_connection_and_entity_however_often_it_ticks(client, connect, redis_client, run_jobs):
+    connection = connect()
+    assert clock.tick() == 2  # orders and products are due at once
+    assert clock.tick() == 0  # still queued: nothing more
+    run_jobs()
+    assert clock.tick() == 0  # next polls are an hour and a day away
+    manual = sync(client, connection["id"], "orders")
+    again = sync(client, connection["id"], "orders")
+    assert (manual["created"], again["created"], again["run_id"]) == (True, False, manual["run_id"])
+
+
+def test_schedules_can_be_changed_and_paused(client, connect):
+    connection = connect()
+    path = f"/api/connections/{connection['id']}/schedules/orders"
+    response = client.put(path, json={"interval_minutes": 15, "active": False})
+    assert response.status_code == 200
+    assert (response.json["interval_minutes"], response.json["active"], response.json["next_poll_at"]) == (15, False, None)
+    assert clock.tick() == 1  # only products
+    assert client.put(path, json={"interval_minutes": 1, "active": True}).status_code == 422
+    assert client.put(path, json={"interval_minutes": "15", "active": True}).status_code == 422
+    assert client.put(path, json={"active": True}).json["errors"] == {"interval_minutes": ["Missing data for required field."]}
+    assert client.put(f"/api/connections/{connection['id']}/schedules/coupons", json={"interval_minutes": 15, "active": True}).status_code == 404
+
+
+def test_sync_input_is_validated(client, connect):
+    connection = connect()
+    response = client.post(f"/api/connections/{connection['id']}/sync", json={"entity": "coupons"})
+    assert response.status_code == 422
+    assert "entity" in response.json["errors"]
