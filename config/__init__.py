@@ -13,6 +13,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'storelink.db'}"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 # Largest webhook body accepted; WooCommerce orders with hundreds of lines stay far below.
 DEFAULT_MAX_WEBHOOK_BYTES = 2 * 1024 * 1024
+# How often the clock looks for due polls.
+DEFAULT_CLOCK_TICK_SECONDS = 60.0
 # How long a store may take to answer one request before we call it unreachable.
 DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -37,6 +39,7 @@ class Settings:
     store_timeout_seconds: float = DEFAULT_STORE_TIMEOUT_SECONDS
     # PEM bundle to trust for stores with a private CA; None means the system's trust store.
     store_ca_bundle: str | None = None
+    clock_tick_seconds: float = DEFAULT_CLOCK_TICK_SECONDS
 
     def __repr__(self) -> str:
         # Never print the admin token or the encryption key, even by accident.
@@ -88,6 +91,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_webhook_bytes=int(env.get("MAX_WEBHOOK_BYTES", DEFAULT_MAX_WEBHOOK_BYTES)),
         store_timeout_seconds=float(env.get("STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS)),
         store_ca_bundle=env.get("STORE_CA_BUNDLE") or None,
+        clock_tick_seconds=float(env.get("CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS)),
     )
 
 

@@ -1,4 +1,4 @@
-"""`python -m jobs.clock`: every minute, queue the polls that are due (the `clock` process).
+"""`python -m jobs.clock`: every minute (CLOCK_TICK_SECONDS), queue the polls that are due.
 
 Running two clocks by mistake is harmless: a connection's entity can have only one queued
 or running poll (a unique index in the database decides).
@@ -20,9 +20,6 @@ from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 60
-
-
 def tick() -> int:
     """One round: give up abandoned runs, start due polls; answer how many started."""
     settings = get_settings()
@@ -43,14 +40,15 @@ def main() -> int:
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    log.info("clock started: polls are checked every %d s", TICK_SECONDS)
+    tick_seconds = get_settings().clock_tick_seconds
+    log.info("clock started: polls are checked every %g s", tick_seconds)
     while not stopping.is_set():
         try:
             tick()
         except (RedisError, SQLAlchemyError):
             # Keep ticking: the due polls are still due next minute.
             log.exception("clock tick failed; trying again next tick")
-        stopping.wait(TICK_SECONDS)
+        stopping.wait(tick_seconds)
     log.info("clock stopped")
     return 0
 

@@ -25,6 +25,8 @@ RECORDED_HOME = "http://127.0.0.1:8080"
 FIXTURE_SECRET = "cs_20433fe258370db7adc40d39bac30d95ffc09bf3"
 # Headers a different web server or transport legitimately sends differently.
 TRANSPORT_HEADERS = {"server", "date", "transfer-encoding", "connection", "content-length"}
+# Headers whose values carry the store's address or paging, compared separately.
+ADDRESS_HEADERS = {"link", "location", "x-wp-total", "x-wp-totalpages"}
 STATUS_PATH = "/wp-json/wc/v3/system_status"
 ENVIRONMENT = {"_fields": "environment"}
 
@@ -54,11 +56,18 @@ def header_names(headers) -> set[str]:
 
 
 def assert_matches_fixture(response: requests.Response, fixture: dict) -> None:
-    """Same status, same header names, and for errors the same body."""
+    """Same status, same header names (and values, bar addresses), and for errors the same body."""
     assert response.status_code == fixture["status"]
     assert header_names(response.headers) == header_names(fixture["headers"])
+    for name in header_names(fixture["headers"]) - ADDRESS_HEADERS:
+        assert response.headers[name] == fixture["headers"][_spelled(name, fixture["headers"])], name
     if fixture["status"] >= 400:
         assert response.json() == fixture["body"]
+
+
+def _spelled(name: str, headers: dict) -> str:
+    """The fixture's spelling of a header name."""
+    return next(key for key in headers if key.lower() == name)
 
 
 def oauth1(key: tuple[str, str], **options) -> OAuth1:
@@ -320,6 +329,26 @@ def test_unknown_consumer_key_is_named(store, http):
     response = http.get(store.base_url + STATUS_PATH, params=ENVIRONMENT, auth=oauth1(("ck_" + "1" * 40, "cs_x")))
     assert response.status_code == 401
     assert response.json()["message"] == "Consumer key is invalid."
+
+
+@pytest.mark.parametrize(
+    "params, code, message",
+    [
+        ({"oauth_consumer_key": "ck_x"}, "woocommerce_rest_authentication_missing_parameter",
+         "Missing OAuth parameters oauth_timestamp, oauth_nonce, oauth_signature, oauth_signature_method"),
+        ({"oauth_consumer_key": "ck_x", "oauth_timestamp": "1", "oauth_nonce": "n", "oauth_signature_method": "x"},
+         "woocommerce_rest_authentication_missing_parameter", "Missing OAuth parameter oauth_signature"),
+    ],
+)
+def test_incomplete_oauth_parameters_are_named(store, http, params, code, message):
+    response = http.get(store.base_url + STATUS_PATH, params=params)
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (401, code, message)
+
+
+def test_unsupported_signature_method_is_refused(store, key, http):
+    plaintext = OAuth1(key[0], client_secret=key[1], signature_method="PLAINTEXT", signature_type="query")
+    response = http.get(store.base_url + STATUS_PATH, params=ENVIRONMENT, auth=plaintext)
+    assert response.json()["message"] == "Invalid signature - signature method is invalid."
 
 
 def test_oauth_base_string_uses_the_home_url_not_the_host(store, key, http):
@@ -828,6 +857,17 @@ def test_a_success_resets_the_failure_count_and_redirects_count_as_success(store
         assert webhook.failure_count == 0
         assert store.deliveries[-1].status == 302 and store.deliveries[-1].success
         assert [capture.path for capture in rx.captures].count("/flaky") == 4
+
+
+def test_refunds_send_order_updated_of_the_order(store, receiver):
+    store.create_webhook("order.updated", receiver.url + "/updated")
+    order = store.create_order(line_items=[{"name": "Gift card", "price": "10.00", "quantity": 1}], set_paid=True)
+    store.run_cron()
+    refunded = store.refund_order(order["id"], "10.00", reason="changed mind")
+    assert refunded["status"] == "refunded"
+    assert refunded["refunds"] == [{"id": refunded["refunds"][0]["id"], "reason": "changed mind", "total": "-10.00"}]
+    [result] = store.run_cron()
+    assert (result.topic, result.resource_id) == ("order.updated", order["id"])
 
 
 def test_only_active_webhooks_receive_deliveries(store, receiver):

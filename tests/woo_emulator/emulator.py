@@ -23,7 +23,10 @@ from .restserver import RestServer
 from .server import RecordedRequest, WsgiApp, serve_in_thread, stop_serving
 from .store import Store, Urls
 from .tls import create_certificates
-from .webhooks import DELIVERY_TIMEOUT_SECONDS, PING_TIMEOUT_SECONDS, DeliveryResult, PingResult, Webhook, Webhooks
+from .webhooks import (
+    DELIVERY_TIMEOUT_SECONDS, PING_TIMEOUT_SECONDS, DeliveryResult, PingResult, Webhook, Webhooks, is_valid_topic,
+    is_valid_url,
+)
 
 PERMALINK_MODES = ("pretty", "plain")
 
@@ -277,11 +280,21 @@ class WooEmulator:
     # -- webhooks --------------------------------------------------------------------------
 
     def create_webhook(
-        self, topic: str, delivery_url: str, secret: str | None = None, name: str | None = None, ping: bool = True
+        self,
+        topic: str,
+        delivery_url: str,
+        secret: str | None = None,
+        name: str | None = None,
+        status: str = "active",
+        ping: bool = True,
     ) -> Webhook:
-        """Create a webhook as the admin screen would (active, pinged unless ping=False)."""
-        webhook = self.webhooks.create(topic, delivery_url, secret=secret, name=name)
-        if ping:
+        """Create a webhook as the admin screen would; an active one is pinged unless ping=False."""
+        if not is_valid_topic(topic):
+            raise ValueError(f"not a webhook topic WooCommerce accepts: {topic!r}")
+        if not is_valid_url(delivery_url):
+            raise ValueError(f"delivery_url must be an http:// or https:// URL, not {delivery_url!r}")
+        webhook = self.webhooks.create(topic, delivery_url, secret=secret, name=name, status=status)
+        if ping and webhook.status == "active":
             self.webhooks.ping(webhook)
         return webhook
 

@@ -258,6 +258,8 @@ def sanitized_query(request: RestRequest) -> PhpArray:
 def _sanitize(value: Any, spec: dict[str, Any]) -> Any:
     """rest_sanitize_value_from_schema() for the simple types."""
     kind = spec.get("type")
+    if value is None:
+        return None
     if kind == "integer":
         return int(float(value))
     if kind == "boolean":
@@ -308,9 +310,10 @@ def single(data: dict[str, Any], status: int = 200, headers: list[tuple[str, str
 
 
 def writable_fields(request: RestRequest) -> dict[str, Any]:
-    """The fields the request body carries (JSON or form) that the route's schema knows."""
+    """The fields the request body carries (JSON or form) that the route's schema knows, sanitized."""
     body = request.json_body if isinstance(request.json_body, dict) else request.body_params
-    return {key: value for key, value in body.items() if key in request.args_schema}
+    schema_args = request.args_schema
+    return {key: _sanitize(value, schema_args[key]) for key, value in body.items() if key in schema_args}
 
 
 def guarded(action: Callable[[], Any]) -> Any:

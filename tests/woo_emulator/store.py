@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from .phpcompat import sanitize_title
+
 WC_VERSION = "9.9.5"
 WP_VERSION = "6.9"
 # targetHints.allow of a record's self link: the key's user may use every method.
@@ -154,8 +156,6 @@ class Store:
             for category in self.categories.values():
                 if category["name"] == reference:
                     return category
-            from .phpcompat import sanitize_title
-
             term_id = self.next_id("term")
             self.categories[term_id] = {"id": term_id, "name": reference, "slug": sanitize_title(reference)}
             return self.categories[term_id]
