@@ -49,12 +49,13 @@ def start_sync(session: Session, redis: Redis, connection: Connection, entity: s
         trigger=trigger,
         status=RUN_QUEUED,
     )
-    session.add(run)
     try:
-        session.commit()
+        # A savepoint: losing the race to another clock undoes only this insert.
+        with session.begin_nested():
+            session.add(run)
     except IntegrityError:
-        session.rollback()
         return active_run(session, connection.id, entity), False
+    session.commit()
     try:
         job = queue(POLLS_QUEUE, redis).enqueue(
             RUN_SYNC,
@@ -97,12 +98,13 @@ def enqueue_due_polls(session: Session, redis: Redis, now: datetime | None = Non
     ).all()
     started = []
     for schedule, connection in due:
+        # Committed with the run, so a clock that ticks next sees the poll as not due.
+        schedule.next_poll_at = now + timedelta(minutes=schedule.interval_minutes)
         # Products are polled daily; each of those polls also reconciles deletions.
         run, new = start_sync(session, redis, connection, schedule.entity, full=schedule.entity == "products", trigger="schedule")
-        schedule.next_poll_at = now + timedelta(minutes=schedule.interval_minutes)
-        session.commit()
         if new:
             started.append(run)
+    session.commit()
     return started
 
 

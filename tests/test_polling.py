@@ -1,5 +1,6 @@
 """Polling repairs what webhooks miss: schedules, incremental and full runs, resumption, store trouble."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -207,8 +208,15 @@ def test_force_deleted_order_is_found_by_a_full_orders_poll(client, store, conne
 def test_disabled_and_missing_webhooks_are_healed_on_the_next_poll(client, store, connect, run_jobs):
     connection = connect()
     hooks = {hook.topic: hook for hook in store.webhooks.items.values()}
-    hooks["order.updated"].status = "disabled"  # after 7 failed deliveries
-    store.webhooks.items.pop(hooks["product.deleted"].id)  # deleted by a store admin
+    # Deliveries that fail 7 times in a row (here: signed with a secret we do not know)...
+    hooks["order.updated"].secret = "cs_" + "f" * 40
+    order = store.create_order()
+    for _ in range(7):
+        store.clock.advance(1)
+        store.update_order(order["id"], customer_note=f"note {_}")
+        store.run_cron()
+    assert hooks["order.updated"].status == "disabled"  # ...make WooCommerce disable the webhook
+    store.webhooks.items.pop(hooks["product.deleted"].id)  # and a store admin deleted another
     sync(client, connection["id"], "orders")
     run_jobs()
     now = {hook.topic: hook for hook in store.webhooks.items.values()}
@@ -219,6 +227,13 @@ def test_disabled_and_missing_webhooks_are_healed_on_the_next_poll(client, store
     assert now["order.created"].id == hooks["order.created"].id  # healthy ones untouched
     status = client.get(f"/api/connections/{connection['id']}/status").json
     assert {hook["store_status"] for hook in status["webhooks"]} == {"active"}
+
+
+def test_concurrent_clocks_still_queue_one_poll_per_entity(client, connect):
+    connect()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        started = list(pool.map(lambda _: clock.tick(), range(4)))
+    assert sum(started) == 2
 
 
 def test_the_clock_queues_one_poll_per_connection_and_entity_however_often_it_ticks(client, connect, redis_client, run_jobs):
