@@ -33,6 +33,7 @@ _ERRORS = {
 }
 _CONNECTION_ID = {"name": "connection_id", "in": "path", "required": True, "schema": _STRING}
 _EXTERNAL_ID = {"name": "external_id", "in": "path", "required": True, "schema": _STRING}
+_ENTITY = {"type": "string", "enum": ["orders", "products"]}
 _PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
@@ -52,6 +53,36 @@ _CONNECTION_FIELDS = {
 }
 
 SCHEMAS = {
+    "ScheduleInput": _object(
+        {"interval_minutes": {"type": "integer", "minimum": 5, "maximum": 10080}, "active": _BOOL},
+        ("interval_minutes", "active"),
+        additional=False,
+    ),
+    "Schedule": _object(
+        {
+            "entity": _ENTITY,
+            "interval_minutes": {"type": "integer"},
+            "active": _BOOL,
+            **{name: _TIME for name in ("cursor", "last_poll_at", "last_full_at", "next_poll_at")},
+        }
+    ),
+    "SyncInput": _object({"entity": _ENTITY, "full": _BOOL}, ("entity",), additional=False),
+    "SyncRun": _object(
+        {
+            "run_id": _STRING,
+            "entity": _ENTITY,
+            "full": _BOOL,
+            "trigger": {"type": "string", "enum": ["manual", "schedule"]},
+            "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+            "pages_done": {"type": "integer"},
+            "pages_total": {"type": ["integer", "null"]},
+            "records": {"type": "integer"},
+            "deleted": {"type": "integer"},
+            "error": _NULLABLE_STRING,
+            **{name: _TIME for name in ("created_at", "started_at", "finished_at")},
+        },
+        ("run_id", "status", "pages_done", "records"),
+    ),
     "Error": _object(
         {"error": _object({"code": _STRING, "message": _STRING}, ("code", "message"))}, ("error",)
     ),
@@ -226,6 +257,60 @@ PATHS = {
         "parameters": [_CONNECTION_ID, _EXTERNAL_ID],
         "get": _admin({"summary": "One product or variation", "responses": {"200": _json(_ref("Product"), "the product")}}),
     },
+    "/api/connections/{connection_id}/schedules": {
+        "parameters": [_CONNECTION_ID],
+        "get": _admin(
+            {
+                "summary": "The polling schedule per entity",
+                "responses": {"200": _json(_object({"items": {"type": "array", "items": _ref("Schedule")}}), "schedules")},
+            }
+        ),
+    },
+    "/api/connections/{connection_id}/schedules/{entity}": {
+        "parameters": [_CONNECTION_ID, {"name": "entity", "in": "path", "required": True, "schema": _ENTITY}],
+        "put": _admin(
+            {
+                "summary": "Set an entity's polling interval and whether it polls",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ScheduleInput")}}},
+                "responses": {"200": _json(_ref("Schedule"), "the schedule")},
+            }
+        ),
+    },
+    "/api/connections/{connection_id}/sync": {
+        "parameters": [_CONNECTION_ID],
+        "post": _admin(
+            {
+                "summary": "Poll an entity now (answers the active run if one is queued or running)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("SyncInput")}}},
+                "responses": {
+                    "202": _json(_ref("SyncRun"), "queued"),
+                    "503": _json(_ref("Error"), "queue unavailable"),
+                },
+            }
+        ),
+    },
+    "/api/connections/{connection_id}/sync-runs": {
+        "parameters": [_CONNECTION_ID],
+        "get": _admin(
+            {
+                "summary": "Recent sync runs, newest first",
+                "responses": {"200": _json(_object({"items": {"type": "array", "items": _ref("SyncRun")}}), "runs")},
+            }
+        ),
+    },
+    "/api/connections/{connection_id}/sync-runs/{run_id}": {
+        "parameters": [_CONNECTION_ID, {"name": "run_id", "in": "path", "required": True, "schema": _STRING}],
+        "get": _admin({"summary": "One sync run and its progress", "responses": {"200": _json(_ref("SyncRun"), "the run")}}),
+    },
+    "/api/connections/{connection_id}/status": {
+        "parameters": [_CONNECTION_ID],
+        "get": _admin(
+            {
+                "summary": "Webhook health as the store reports it, polling per entity, queued and failed jobs",
+                "responses": {"200": _json({"type": "object"}, "the status")},
+            }
+        ),
+    },
     "/webhooks/woocommerce/{connection_id}": {
         "parameters": [_CONNECTION_ID],
         "post": {
@@ -243,6 +328,7 @@ PATHS = {
             },
         },
     },
+    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     "/healthz": {"get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}},
     "/readyz": {
         "get": {

@@ -147,3 +147,32 @@ def test_events_for_a_deleted_connection_are_dropped(app, redis_client, run_jobs
     )
     run_jobs()
     assert FailedJobRegistry(EVENTS_QUEUE, connection=redis_client).count == 0
+
+
+def test_transient_database_failure_is_retried_later_and_then_stored(app, anonymous, client, run_jobs, redis_client, monkeypatch):
+    import jobs.events
+    from sqlalchemy.exc import OperationalError
+
+    connection_id = make_connection()
+    real_apply = jobs.events.apply_event
+    calls = []
+
+    def flaky_apply(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE orders", {}, Exception("database is locked"))
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(jobs.events, "apply_event", flaky_apply)
+    deliver(anonymous, connection_id, "04")
+    run_jobs()
+    events = queue(EVENTS_QUEUE, redis_client)
+    scheduled = events.scheduled_job_registry.get_job_ids()
+    assert len(scheduled) == 1  # waiting for its retry, not failed
+    assert FailedJobRegistry(EVENTS_QUEUE, connection=redis_client).count == 0
+    job = events.fetch_job(scheduled[0])
+    assert job.retries_left == 4
+    events.scheduled_job_registry.remove(job)
+    events.enqueue_job(job)  # what RQ's scheduler does when the delay is over
+    run_jobs()
+    assert client.get(f"/api/connections/{connection_id}/orders/93").json["status"] == "completed"
