@@ -13,13 +13,13 @@ from api.errors import error_response
 from api.inputs import load_body
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
 from connections.service import ConnectionService
-from db.models import ENTITIES, Schedule, SyncRun
+from db.models import ENTITIES, SyncRun
 from db.types import utcnow
 from jobs.queues import EVENTS_QUEUE, POLLS_QUEUE, QUEUES, SERIALIZER, queue
 from jobs.scheduling import active_run, start_sync
 from stores.woocommerce.errors import StoreError
-from webhooks.registration import list_store_webhooks
 from web.resources import get_redis, get_session, get_settings, get_vault
+from webhooks.registration import list_store_webhooks
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)

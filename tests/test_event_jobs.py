@@ -150,8 +150,9 @@ def test_events_for_a_deleted_connection_are_dropped(app, redis_client, run_jobs
 
 
 def test_transient_database_failure_is_retried_later_and_then_stored(app, anonymous, client, run_jobs, redis_client, monkeypatch):
-    import jobs.events
     from sqlalchemy.exc import OperationalError
+
+    import jobs.events
 
     connection_id = make_connection()
     real_apply = jobs.events.apply_event

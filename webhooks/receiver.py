@@ -19,8 +19,8 @@ from db.models import Connection
 from db.types import utcnow
 from jobs.queues import EVENT_JOB_TIMEOUT_SECONDS, EVENTS_QUEUE, RESULT_TTL_SECONDS, event_retry, queue
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
+from web.resources import get_redis, get_session, get_vault
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
-from web.resources import get_redis, get_session, get_settings, get_vault
 
 log = logging.getLogger(__name__)
 

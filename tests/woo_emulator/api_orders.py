@@ -9,8 +9,17 @@ from .errors import RestError, invalid_id
 from .listing import filter_records, sort_records
 from .phpcompat import wp_parse_list
 from .restserver import (
-    Endpoint, RestRequest, RestResponse, Route, guarded, page_response, paginate, pagination_links, sanitized_query,
-    single, writable_fields,
+    Endpoint,
+    RestRequest,
+    RestResponse,
+    Route,
+    guarded,
+    page_response,
+    paginate,
+    pagination_links,
+    sanitized_query,
+    single,
+    writable_fields,
 )
 from .schema import to_boolean
 from .store import Store

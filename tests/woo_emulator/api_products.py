@@ -8,8 +8,17 @@ from . import products
 from .errors import RestError, invalid_id
 from .listing import filter_records, sort_records
 from .restserver import (
-    Endpoint, RestRequest, RestResponse, Route, guarded, page_response, paginate, pagination_links, sanitized_query,
-    single, writable_fields,
+    Endpoint,
+    RestRequest,
+    RestResponse,
+    Route,
+    guarded,
+    page_response,
+    paginate,
+    pagination_links,
+    sanitized_query,
+    single,
+    writable_fields,
 )
 from .schema import to_boolean
 from .store import Store, money

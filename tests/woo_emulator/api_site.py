@@ -10,7 +10,15 @@ from . import schema
 from .errors import RestError, invalid_id
 from .listing import id_list, query_moment
 from .restserver import (
-    Endpoint, Page, RestRequest, RestResponse, Route, page_response, pagination_links, sanitized_query, single,
+    Endpoint,
+    Page,
+    RestRequest,
+    RestResponse,
+    Route,
+    page_response,
+    pagination_links,
+    sanitized_query,
+    single,
 )
 from .schema import to_boolean
 from .store import WC_VERSION, WP_VERSION, Store

@@ -24,7 +24,13 @@ from .server import RecordedRequest, WsgiApp, serve_in_thread, stop_serving
 from .store import Store, Urls
 from .tls import create_certificates
 from .webhooks import (
-    DELIVERY_TIMEOUT_SECONDS, PING_TIMEOUT_SECONDS, DeliveryResult, PingResult, Webhook, Webhooks, is_valid_topic,
+    DELIVERY_TIMEOUT_SECONDS,
+    PING_TIMEOUT_SECONDS,
+    DeliveryResult,
+    PingResult,
+    Webhook,
+    Webhooks,
+    is_valid_topic,
     is_valid_url,
 )
 

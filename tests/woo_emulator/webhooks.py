@@ -82,7 +82,7 @@ def is_valid_url(url: str) -> bool:
         return False
     try:
         parts = urlsplit(url)
-        parts.port
+        _ = parts.port  # raises ValueError for an invalid port
     except ValueError:
         return False
     return bool(parts.hostname) and not any(ch.isspace() for ch in url)
