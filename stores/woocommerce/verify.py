@@ -75,7 +75,8 @@ def _discover(api_url: str, *, timeout: float, verify: bool | str) -> str | None
         if response.status_code == 404:
             # WordPress with permalinks on "Plain" still answers ?rest_route=, never /wp-json/.
             plain = client.send("GET", "/", params={"rest_route": "/", "_fields": INDEX_FIELDS}, authenticated=False)
-            if plain.status_code == 200 and isinstance(_json(plain), dict) and "namespaces" in _json(plain):
+            plain_index = _json(plain)
+            if plain.status_code == 200 and isinstance(plain_index, dict) and "namespaces" in plain_index:
                 raise StoreError(
                     errors.REST_API_DISABLED,
                     "WordPress answers, but /wp-json/ is 404: its permalinks are set to Plain. "
