@@ -13,6 +13,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'storelink.db'}"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 # Largest webhook body accepted; WooCommerce orders with hundreds of lines stay far below.
 DEFAULT_MAX_WEBHOOK_BYTES = 2 * 1024 * 1024
+# Delays before an event job that failed for a passing reason (database away) runs again.
+DEFAULT_EVENT_RETRY_SECONDS = (5, 30, 120, 600, 1800)
 # How often the clock looks for due polls.
 DEFAULT_CLOCK_TICK_SECONDS = 60.0
 # How long a store may take to answer one request before we call it unreachable.
@@ -40,6 +42,7 @@ class Settings:
     # PEM bundle to trust for stores with a private CA; None means the system's trust store.
     store_ca_bundle: str | None = None
     clock_tick_seconds: float = DEFAULT_CLOCK_TICK_SECONDS
+    event_retry_seconds: tuple[int, ...] = DEFAULT_EVENT_RETRY_SECONDS
 
     def __repr__(self) -> str:
         # Never print the admin token or the encryption key, even by accident.
@@ -76,6 +79,14 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _seconds_list(value: str | None) -> tuple[int, ...]:
+    """`"5,30,120"` → (5, 30, 120); empty → ()."""
+    try:
+        return tuple(int(part) for part in (value or "").split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"EVENT_RETRY_SECONDS must be comma-separated whole seconds, not {value!r}") from None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
@@ -92,6 +103,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         store_timeout_seconds=float(env.get("STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS)),
         store_ca_bundle=env.get("STORE_CA_BUNDLE") or None,
         clock_tick_seconds=float(env.get("CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS)),
+        event_retry_seconds=_seconds_list(env.get("EVENT_RETRY_SECONDS")) or DEFAULT_EVENT_RETRY_SECONDS,
     )
 
 

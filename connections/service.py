@@ -6,6 +6,7 @@ The admin API (and any later console) calls these; no other layer repeats their 
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from webhooks.registration import WebhookState, delivery_url, register_webhooks,
 
 log = logging.getLogger(__name__)
 
+# After a key rotation, deliveries signed with the old secret still verify for this long:
+# WooCommerce may have signed some before it learned the new one.
+SECRET_GRACE_PERIOD = timedelta(days=1)
 # Bytes of randomness in a connection's public id (it appears in webhook URLs): 128 bits.
 PUBLIC_ID_BYTES = 16
 CREDENTIAL_FIELDS = frozenset({"api_url", "access_token", "secret"})
@@ -146,6 +150,9 @@ class ConnectionService:
             verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
             if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
                 self._remove_store_webhooks(connection)
+            if secret != self.vault.decrypt(connection.secret_encrypted):
+                connection.previous_secret_encrypted = connection.secret_encrypted
+                connection.previous_secret_until = utcnow() + SECRET_GRACE_PERIOD
             self._set_credentials(connection, access_token, secret, verification)
             connection.needs_attention = None
         for key in ("name", "order_start", "warehouse", "company_group"):
@@ -163,6 +170,7 @@ class ConnectionService:
         # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.
         connection.access_token_encrypted = ""
         connection.secret_encrypted = ""
+        connection.previous_secret_encrypted = None
         connection.webhooks.clear()
         self.session.commit()
         log.info("connection %s deleted; %d webhooks removed", connection.public_id, removal.removed)

@@ -49,6 +49,9 @@ class Connection(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the store refuses the keys (401): polling pauses until the credentials change.
     needs_attention: Mapped[str | None] = mapped_column(Text)
+    # After a key rotation, deliveries signed with the old secret verify until this time.
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     webhooks: Mapped[list["Webhook"]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", order_by="Webhook.topic"
@@ -226,3 +229,16 @@ class SyncRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class SpooledDelivery(Base):
+    """A verified delivery kept in the database while Redis was unreachable; the clock requeues it."""
+
+    __tablename__ = "spooled_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_public_id: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

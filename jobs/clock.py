@@ -17,6 +17,7 @@ from config.logging import configure_logging
 from db.session import transaction
 from jobs.queues import redis_connection
 from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
+from jobs.spool import drain_spool
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def tick() -> int:
     settings = get_settings()
     redis = redis_connection(settings.redis_url)
     with transaction(settings.database_url) as session:
+        drain_spool(session, redis, retry_seconds=settings.event_retry_seconds)
         abandoned = fail_abandoned_runs(session)
         if abandoned:
             log.warning("%d abandoned sync runs marked failed", abandoned)

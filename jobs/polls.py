@@ -10,6 +10,7 @@ longer has (force-deleted ones send no webhook) are marked deleted.
 import logging
 from datetime import datetime, timedelta
 
+from rq.exceptions import ShutDownImminentException
 from sqlalchemy import select, update
 
 from config import get_settings
@@ -53,6 +54,11 @@ def run_sync(run_id: str) -> dict:
     poll = _Poll(settings, run_id)
     try:
         poll.run()
+    except ShutDownImminentException:
+        # A deploy stops the worker (SIGTERM): the cursor holds the committed pages, so
+        # the clock starts the poll again at its next tick and it resumes from there.
+        poll.fail("interrupted by a worker shutdown; resumed at the next clock tick", resume_now=True)
+        raise
     except StoreError as error:
         poll.fail(error.message, credentials_refused=error.status == 401)
         raise PollFailed(f"{run_id}: {error.message}") from None
@@ -225,12 +231,14 @@ class _Poll:
             gone.extend(sorted(set(ids) - found))
         return gone
 
-    def fail(self, message: str, *, credentials_refused: bool = False) -> None:
+    def fail(self, message: str, *, credentials_refused: bool = False, resume_now: bool = False) -> None:
         """Record the failure; a refused key pauses the connection's polling."""
         with self._session() as session:
-            run, connection, _ = self._load(session)
+            run, connection, schedule = self._load(session)
             if credentials_refused:
                 connection.needs_attention = f"the store refused the API keys: {message}"
+            if resume_now:
+                schedule.next_poll_at = utcnow()
             _finish(session, run, RUN_FAILED, message)
         log.error("sync %s failed: %s", self.run_id, message)
 

@@ -16,8 +16,6 @@ QUEUES = (EVENTS_QUEUE, POLLS_QUEUE)
 # Job arguments are plain JSON, readable in Redis and by any RQ dashboard.
 SERIALIZER = JSONSerializer
 
-# Transient failures (database locked or away, store busy) are retried after these delays.
-EVENT_RETRY_INTERVALS = [5, 30, 120, 600, 1800]
 # How long a finished job's result stays in Redis; failed jobs stay a year (RQ's default).
 RESULT_TTL_SECONDS = 3600
 # How long one event job may run before RQ kills it.
@@ -38,6 +36,35 @@ def queue(name: str, connection: Redis) -> Queue:
     return Queue(name, connection=connection, serializer=SERIALIZER)
 
 
-def event_retry() -> Retry:
-    """The retry policy of event jobs."""
-    return Retry(max=len(EVENT_RETRY_INTERVALS), interval=EVENT_RETRY_INTERVALS)
+def event_retry(retry_seconds: tuple[int, ...]) -> Retry:
+    """Retry an event job that failed for a passing reason after each of these delays."""
+    return Retry(max=len(retry_seconds), interval=list(retry_seconds))
+
+
+# The event job, by dotted name: the web process does not import job code.
+INGEST_EVENT = "jobs.events.ingest_event"
+
+
+def enqueue_event(
+    redis: Redis,
+    connection_id: str,
+    resource: str,
+    event: str,
+    payload: dict,
+    received_at: str,
+    *,
+    retry_seconds: tuple[int, ...],
+):
+    """Queue one delivery for the workers; answer the RQ job."""
+    return queue(EVENTS_QUEUE, redis).enqueue(
+        INGEST_EVENT,
+        connection_id,
+        resource,
+        event,
+        payload,
+        received_at,
+        retry=event_retry(retry_seconds),
+        job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
+        result_ttl=RESULT_TTL_SECONDS,
+        description=f"{resource}.{event} {payload.get('id')} for {connection_id}",
+    )

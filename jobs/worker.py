@@ -2,7 +2,7 @@
 
 import sys
 
-from rq import Worker
+from rq.worker import HerokuWorker
 
 from config import get_settings
 from config.logging import configure_logging
@@ -10,10 +10,15 @@ from jobs.queues import QUEUES, SERIALIZER, queue, redis_connection
 
 
 def main() -> int:
-    """Work until stopped; SIGTERM lets the current job finish first (a warm shutdown)."""
+    """Work until stopped.
+
+    HerokuWorker, because Heroku sends SIGTERM on every deploy and SIGKILL 30 s later: the
+    running job gets ShutDownImminentException after a few seconds instead of being killed
+    mid-write, so event jobs are retried and polls resume from their cursor.
+    """
     configure_logging()
     connection = redis_connection(get_settings().redis_url)
-    worker = Worker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
+    worker = HerokuWorker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
     # The scheduler moves retried jobs back into their queue when their delay is over.
     worker.work(with_scheduler=True)
     return 0

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from rq.registry import FailedJobRegistry
 
+import config
 from jobs.queues import EVENTS_QUEUE, event_retry, queue
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
@@ -129,7 +130,7 @@ def test_malformed_event_fails_at_once_with_the_reason(app, redis_client, run_jo
     connection_id = make_connection()
     job = queue(EVENTS_QUEUE, redis_client).enqueue(
         "jobs.events.ingest_event", connection_id, "order", "updated", {"id": 5, "date_modified_gmt": "soon"},
-        datetime.now(UTC).isoformat(), retry=event_retry(),
+        datetime.now(UTC).isoformat(), retry=event_retry((5, 30)),
     )
     run_jobs()
     failed = FailedJobRegistry(EVENTS_QUEUE, connection=redis_client)
@@ -172,7 +173,7 @@ def test_transient_database_failure_is_retried_later_and_then_stored(app, anonym
     assert len(scheduled) == 1  # waiting for its retry, not failed
     assert FailedJobRegistry(EVENTS_QUEUE, connection=redis_client).count == 0
     job = events.fetch_job(scheduled[0])
-    assert job.retries_left == 4
+    assert job.retries_left == len(config.get_settings().event_retry_seconds) - 1
     events.scheduled_job_registry.remove(job)
     events.enqueue_job(job)  # what RQ's scheduler does when the delay is over
     run_jobs()

@@ -9,17 +9,20 @@ import hashlib
 import json
 import logging
 import re
+from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import error_response
 from db.models import Connection
 from db.types import utcnow
-from jobs.queues import EVENT_JOB_TIMEOUT_SECONDS, EVENTS_QUEUE, RESULT_TTL_SECONDS, event_retry, queue
+from jobs.queues import enqueue_event
+from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from web.resources import get_redis, get_session, get_vault
+from web.resources import get_redis, get_session, get_settings, get_vault
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
@@ -43,15 +46,18 @@ VALIDATORS = {
 # A delivery seen within this window is acknowledged again but not queued twice.
 DEDUP_TTL_SECONDS = 24 * 3600
 DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
-# The job function, by dotted name: the web process does not import job code.
-INGEST_EVENT = "jobs.events.ingest_event"
 
 
 @bp.post("/webhooks/woocommerce/<connection_id>", strict_slashes=False)
 def receive(connection_id: str):
     """Check, then queue one delivery."""
     connection = get_session().execute(
-        select(Connection.deleted_at, Connection.secret_encrypted).where(Connection.public_id == connection_id)
+        select(
+            Connection.deleted_at,
+            Connection.secret_encrypted,
+            Connection.previous_secret_encrypted,
+            Connection.previous_secret_until,
+        ).where(Connection.public_id == connection_id)
     ).first()
     if connection is None:
         return error_response(404, "not_found", "no connection with that id")
@@ -63,7 +69,7 @@ def receive(connection_id: str):
     if signature is None and PING_BODY.fullmatch(body):
         return Response(status=200)
     try:
-        verify_signature(body, signature, [get_vault().decrypt(connection.secret_encrypted)])
+        verify_signature(body, signature, _secrets(connection))
     except SignatureError as error:
         return error_response(401, "invalid_signature", str(error))
 
@@ -83,17 +89,43 @@ def receive(connection_id: str):
     except MappingError as error:
         return error_response(400, "invalid_payload", str(error))
 
+    received_at = utcnow()
     try:
-        job_id = _enqueue_once(connection_id, resource, event, payload, body)
+        job_id = _enqueue_once(connection_id, resource, event, payload, body, received_at)
     except RedisError:
-        log.exception("queue unavailable; delivery for %s not accepted", connection_id)
-        return error_response(503, "unavailable", "the queue is unavailable; the delivery was not accepted")
+        # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
+        return _spool(connection_id, resource, event, payload, received_at)
     if job_id is None:
         return jsonify(status="duplicate"), 202
     return jsonify(status="queued", job_id=job_id), 202
 
 
-def _enqueue_once(connection_id: str, resource: str, event: str, payload: dict, body: bytes) -> str | None:
+def _secrets(connection) -> list[str]:
+    """The connection's secret, and the previous one during its grace period after a rotation."""
+    vault = get_vault()
+    secrets = [vault.decrypt(connection.secret_encrypted)]
+    if connection.previous_secret_encrypted and connection.previous_secret_until and connection.previous_secret_until > utcnow():
+        secrets.append(vault.decrypt(connection.previous_secret_encrypted))
+    return secrets
+
+
+def _spool(connection_id: str, resource: str, event: str, payload: dict, received_at: datetime):
+    """Store the delivery in the database while Redis is away; 503 only if that fails too."""
+    session = get_session()
+    try:
+        spool_delivery(session, connection_id, resource, event, payload, received_at)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("queue and database unavailable; delivery for %s not accepted", connection_id)
+        return error_response(503, "unavailable", "storage is unavailable; the delivery was not accepted")
+    log.warning("queue unavailable; delivery for %s spooled in the database", connection_id)
+    return jsonify(status="spooled"), 202
+
+
+def _enqueue_once(
+    connection_id: str, resource: str, event: str, payload: dict, body: bytes, received_at: datetime
+) -> str | None:
     """Queue the event unless the same change was queued recently; answer the job id."""
     digest = hashlib.sha256(f"{resource}\n".encode() + body)
     if "date_modified_gmt" not in payload:
@@ -104,17 +136,9 @@ def _enqueue_once(connection_id: str, resource: str, event: str, payload: dict, 
     if not redis.set(key, 1, nx=True, ex=DEDUP_TTL_SECONDS):
         return None
     try:
-        job = queue(EVENTS_QUEUE, redis).enqueue(
-            INGEST_EVENT,
-            connection_id,
-            resource,
-            event,
-            payload,
-            utcnow().isoformat(),
-            retry=event_retry(),
-            job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
-            result_ttl=RESULT_TTL_SECONDS,
-            description=f"{resource}.{event} {payload.get('id')} for {connection_id}",
+        job = enqueue_event(
+            redis, connection_id, resource, event, payload, received_at.isoformat(),
+            retry_seconds=get_settings().event_retry_seconds,
         )
     except BaseException:
         # Not queued: forget the delivery so that the same change sent again is accepted.
