@@ -1,11 +1,7 @@
 """Admin API: polling schedules, sync runs, and a connection's health."""
 
-from datetime import UTC, datetime, timedelta
-
 from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
-from rq.job import Job
-from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
 from api.auth import require_admin_token
@@ -14,8 +10,8 @@ from api.inputs import load_body
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
 from connections.service import ConnectionService
 from db.models import ENTITIES, SyncRun
-from db.types import utcnow
-from jobs.queues import EVENTS_QUEUE, POLLS_QUEUE, QUEUES, SERIALIZER, queue
+from jobs.failures import failed_jobs, queued_counts
+from jobs.schedules import change_schedule
 from jobs.scheduling import active_run, start_sync
 from stores.woocommerce.errors import StoreError
 from web.resources import get_redis, get_session, get_settings, get_vault
@@ -24,9 +20,6 @@ from webhooks.registration import list_store_webhooks
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
 
-# Failed jobs examined per status request; the registry can be large.
-FAILED_JOBS_SCANNED = 500
-FAILED_JOBS_SHOWN = 20
 RECENT_RUNS_SHOWN = 10
 
 
@@ -49,14 +42,7 @@ def put_schedule(connection_id: str, entity: str):
         return error_response(404, "not_found", f"no schedule {entity!r}; entities: {', '.join(ENTITIES)}")
     values = load_body(ScheduleInput())
     schedule = next(item for item in connection.schedules if item.entity == entity)
-    schedule.interval_minutes = values["interval_minutes"]
-    schedule.active = values["active"]
-    # The next poll follows from the last one and the new interval; overdue means now.
-    now = utcnow()
-    if schedule.last_poll_at is None:
-        schedule.next_poll_at = now
-    else:
-        schedule.next_poll_at = max(now, schedule.last_poll_at + timedelta(minutes=schedule.interval_minutes))
+    change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
     get_session().commit()
     return jsonify(schedule_json(schedule))
 
@@ -146,38 +132,17 @@ def _jobs(connection_id: str) -> dict:
     """Queue lengths and this connection's failed jobs (RQ's failed registry)."""
     redis = get_redis()
     try:
-        queued = {name: queue(name, redis).count for name in QUEUES}
-        failed = []
-        for name in (EVENTS_QUEUE, POLLS_QUEUE):
-            registry = FailedJobRegistry(name, connection=redis, serializer=SERIALIZER)
-            for job_id in registry.get_job_ids(0, FAILED_JOBS_SCANNED - 1):
-                job = Job.fetch(job_id, connection=redis, serializer=SERIALIZER)
-                if _belongs_to(job, connection_id) and len(failed) < FAILED_JOBS_SHOWN:
-                    result = job.latest_result()
-                    failed.append(
-                        {
-                            "job_id": job.id,
-                            "queue": name,
-                            "description": job.description,
-                            "reason": _last_line(result.exc_string if result else None),
-                            "failed_at": isoformat(_aware(job.ended_at)),
-                        }
-                    )
+        queued = queued_counts(redis)
+        failed = [
+            {
+                "job_id": job.job_id,
+                "queue": job.queue,
+                "description": job.description,
+                "reason": job.reason,
+                "failed_at": isoformat(job.failed_at),
+            }
+            for job in failed_jobs(redis, connection_id)
+        ]
     except RedisError:
         return {"available": False}
     return {"available": True, "queued": queued, "failed": failed}
-
-
-def _belongs_to(job: Job, connection_id: str) -> bool:
-    # Event jobs take the connection id first; poll jobs name it in their description.
-    return (job.args and job.args[0] == connection_id) or connection_id in (job.description or "")
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # RQ keeps naive UTC datetimes.
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def _last_line(text: str | None) -> str | None:
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[-1][:500] if lines else None

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # SQLite serialises writers; wait this long for the lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option naming how SQLite transactions begin (IMMEDIATE or DEFERRED).
+SQLITE_BEGIN = "storelink_sqlite_begin"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -24,12 +26,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Jobs write: IMMEDIATE takes the write lock up front, so two writers queue (busy
+        # timeout) instead of failing when one upgrades a read to a write. Web requests
+        # mostly read, and a reader must never wait behind a writer: they begin DEFERRED.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'IMMEDIATE')}")
 
 
 _engines: dict[str, Engine] = {}
-_sessionmakers: dict[str, sessionmaker[Session]] = {}
+_sessionmakers: dict[tuple[str, bool], sessionmaker[Session]] = {}
 _lock = threading.Lock()
 
 
@@ -50,11 +54,15 @@ def _create_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def get_sessionmaker(url: str) -> sessionmaker[Session]:
-    """A session factory bound to the engine for `url`."""
-    factory = _sessionmakers.get(url)
+def get_sessionmaker(url: str, *, deferred: bool = False) -> sessionmaker[Session]:
+    """A session factory bound to the engine for `url`; `deferred` for mostly-reading web requests."""
+    key = (url, deferred)
+    factory = _sessionmakers.get(key)
     if factory is None:
-        factory = _sessionmakers[url] = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+        engine = get_engine(url)
+        if deferred:
+            engine = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        factory = _sessionmakers[key] = sessionmaker(bind=engine, expire_on_commit=False)
     return factory
 
 

@@ -13,7 +13,7 @@ from db.migrate import upgrade
 from db.models import Base
 from db.session import dispose_engines, get_engine
 from jobs.queues import QUEUES, SERIALIZER, queue, redis_connection
-from tests.services import LiveServer, RedisServer, postgres_database
+from tests.services import LiveServer, Processes, RedisServer, Service, free_port, postgres_database, ready, wait_until
 from tests.woo_emulator import WooEmulator
 from web import create_app
 
@@ -157,3 +157,36 @@ def run_jobs(redis_client):
         return worker.successful_job_count + worker.failed_job_count
 
     return run
+
+
+@pytest.fixture
+def start_service(environment, tmp_path):
+    """Start Procfile processes (gunicorn, workers, clock) on the test database and Redis."""
+    started: list[Processes] = []
+
+    def start(*, web: bool = True, workers: int = 1, clock: bool = False, extra: dict | None = None) -> Service:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ, **environment, "PORT": str(port), "PUBLIC_URL": url, "WEB_CONCURRENCY": "2",
+            "LOG_LEVEL": "INFO", "CLOCK_TICK_SECONDS": "1", **(extra or {}),
+        }
+        processes = Processes(env, tmp_path)
+        started.append(processes)
+        if web:
+            processes.start("web", "-m", "gunicorn", "-c", "config/gunicorn.py")
+        for number in range(workers):
+            processes.start(f"worker{number}", "-m", "jobs.worker")
+        if clock:
+            processes.start("clock", "-m", "jobs.clock")
+        if web:
+            try:
+                wait_until(lambda: ready(url), timeout=30, what="gunicorn /readyz")
+            except TimeoutError:
+                print(processes.output())
+                raise
+        return Service(url, processes)
+
+    yield start
+    for processes in started:
+        processes.stop()

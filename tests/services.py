@@ -3,15 +3,19 @@
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+import requests
 from werkzeug.serving import make_server
 
 # How long a freshly started service may take to answer.
@@ -122,3 +126,71 @@ class LiveServer:
 def environment_for_subprocesses(extra: dict[str, str]) -> dict[str, str]:
     """os.environ plus `extra`, for gunicorn and worker processes started by tests."""
     return {**os.environ, **extra}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Processes:
+    """Procfile processes as subprocesses, stopped with SIGTERM as Heroku does."""
+
+    def __init__(self, environment: dict[str, str], logs: Path):
+        self.environment = environment
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen] = {}
+        self._log_files = {}
+
+    def start(self, name: str, *command: str) -> subprocess.Popen:
+        """Start `python *command` as process `name`, its output in `logs/name.log`."""
+        log = self._log_files[name] = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        process = subprocess.Popen(
+            [sys.executable, *command], cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.running[name] = process
+        return process
+
+    def kill(self, name: str, signum: int = signal.SIGKILL) -> None:
+        """Send `signum` to the process and every child it forked (a worker and its work horse)."""
+        os.killpg(self.running[name].pid, signum)
+
+    def wait(self, name: str, timeout: float = 30) -> int:
+        """Wait for the process to end; answer its exit code."""
+        return self.running[name].wait(timeout=timeout)
+
+    def stop(self) -> None:
+        """SIGTERM everything, then SIGKILL what is still there after 30 s."""
+        for process in self.running.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for log in self._log_files.values():
+            log.close()
+
+    def output(self) -> str:
+        """The tail of every process's log, for a failing test's report."""
+        return "\n".join(
+            f"--- {name}\n{(self.logs / f'{name}.log').read_text(errors='replace')[-4000:]}" for name in self.running
+        )
+
+
+@dataclass
+class Service:
+    """A running Storelink: its URL and its processes."""
+
+    url: str
+    processes: Processes
+
+
+def ready(url: str) -> bool:
+    """`/readyz` answers 200."""
+    try:
+        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

@@ -1,77 +1,19 @@
 """The real processes together: gunicorn, an RQ worker and the clock, a store delivering to them."""
 
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import requests
 
 from tests.conftest import ADMIN_TOKEN
-from tests.services import free_port, wait_until
+from tests.services import wait_until
 from tests.woo_emulator import WooEmulator
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class Processes:
-    """Procfile processes started as subprocesses, stopped with SIGTERM as Heroku does."""
-
-    def __init__(self, environment: dict[str, str], logs: Path):
-        self.environment = environment
-        self.logs = logs
-        self.running: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *command: str) -> None:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.running[name] = subprocess.Popen(
-            [sys.executable, *command], cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.running[name].log = log
-
-    def stop(self) -> None:
-        for process in self.running.values():
-            process.send_signal(signal.SIGTERM)
-        for process in self.running.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            process.log.close()
-
-    def output(self) -> str:
-        return "\n".join(f"--- {name}\n{(self.logs / f'{name}.log').read_text(errors='replace')[-3000:]}" for name in self.running)
 
 
 @pytest.fixture
-def service(environment, tmp_path):
-    """gunicorn + worker + clock on the test database and Redis; answers the base URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **environment, "PORT": str(port), "PUBLIC_URL": url, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO", "CLOCK_TICK_SECONDS": "1"}
-    processes = Processes(env, tmp_path)
-    processes.start("web", "-m", "gunicorn", "-c", "config/gunicorn.py")
-    processes.start("worker", "-m", "jobs.worker")
-    processes.start("clock", "-m", "jobs.clock")
-    try:
-        wait_until(lambda: _ready(url), timeout=30, what="gunicorn /readyz")
-        yield url
-    except BaseException:
-        print(processes.output())
-        raise
-    finally:
-        processes.stop()
-
-
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/readyz", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
+def service(start_service):
+    """web + worker + clock."""
+    return start_service(web=True, workers=1, clock=True).url
 
 
 def test_a_registered_store_delivers_an_order_that_ends_up_stored(service):

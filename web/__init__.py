@@ -20,6 +20,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     from api import errors, inputs, openapi
     from api.connections import bp as connections_bp
     from api.sync import bp as sync_bp
+    from console import bp as console_bp
     from web import health, resources
     from webhooks.receiver import bp as receiver_bp
 
@@ -31,6 +32,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)
     app.register_blueprint(receiver_bp)
+    app.register_blueprint(console_bp)
     return app
 
 

@@ -41,7 +41,7 @@ def get_vault() -> Vault:
 def get_session() -> Session:
     """The request's database session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = get_sessionmaker(get_settings().database_url)()
+        g.db_session = get_sessionmaker(get_settings().database_url, deferred=True)()
     return g.db_session
 
 

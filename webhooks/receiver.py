@@ -51,14 +51,11 @@ DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
 @bp.post("/webhooks/woocommerce/<connection_id>", strict_slashes=False)
 def receive(connection_id: str):
     """Check, then queue one delivery."""
-    connection = get_session().execute(
-        select(
-            Connection.deleted_at,
-            Connection.secret_encrypted,
-            Connection.previous_secret_encrypted,
-            Connection.previous_secret_until,
-        ).where(Connection.public_id == connection_id)
-    ).first()
+    try:
+        connection = _lookup(connection_id)
+    except SQLAlchemyError:
+        log.exception("database unavailable; delivery for %s not accepted", connection_id)
+        return error_response(503, "unavailable", "the database is unavailable; the delivery was not accepted")
     if connection is None:
         return error_response(404, "not_found", "no connection with that id")
     if connection.deleted_at is not None:
@@ -98,6 +95,23 @@ def receive(connection_id: str):
     if job_id is None:
         return jsonify(status="duplicate"), 202
     return jsonify(status="queued", job_id=job_id), 202
+
+
+def _lookup(connection_id: str):
+    """The columns the receiver needs of a connection, or None."""
+    session = get_session()
+    try:
+        return session.execute(
+            select(
+                Connection.deleted_at,
+                Connection.secret_encrypted,
+                Connection.previous_secret_encrypted,
+                Connection.previous_secret_until,
+            ).where(Connection.public_id == connection_id)
+        ).first()
+    finally:
+        # Release the connection (and SQLite's lock) before the slower work below.
+        session.rollback()
 
 
 def _secrets(connection) -> list[str]:

@@ -1,0 +1,110 @@
+"""How a connection is doing: from the database for the list, from the store for its own page."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.exceptions import RedisError
+
+from connections.service import ConnectionService
+from db.models import Connection
+from jobs.failures import failed_job_counts
+from stores.woocommerce.errors import StoreError
+from webhooks.registration import list_store_webhooks
+
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class Health:
+    """A connection at a glance (no store calls): what the list page shows."""
+
+    webhooks_active: int
+    webhooks_total: int
+    last_delivery_at: datetime | None
+    last_poll_at: dict[str, datetime | None]
+    needs_attention: str | None
+    failed_jobs: int | None  # None: the queue could not be asked
+
+    @property
+    def webhooks_ok(self) -> bool:
+        """Every webhook is registered and active."""
+        return self.webhooks_total > 0 and self.webhooks_active == self.webhooks_total
+
+    @property
+    def ok(self) -> bool:
+        """Nothing for an operator to look at."""
+        return self.webhooks_ok and not self.needs_attention and not self.failed_jobs
+
+
+def health_of(connections: list[Connection], redis) -> dict[str, Health]:
+    """Each connection's health by its public id, read from the database and RQ only."""
+    try:
+        failed = failed_job_counts(redis, [connection.public_id for connection in connections])
+    except RedisError:
+        failed = {}
+    return {
+        connection.public_id: Health(
+            webhooks_active=sum(webhook.status == ACTIVE for webhook in connection.webhooks),
+            webhooks_total=len(connection.webhooks),
+            last_delivery_at=last_delivery(connection),
+            last_poll_at={schedule.entity: schedule.last_poll_at for schedule in connection.schedules},
+            needs_attention=connection.needs_attention,
+            failed_jobs=failed.get(connection.public_id),
+        )
+        for connection in connections
+    }
+
+
+def last_delivery(connection: Connection) -> datetime | None:
+    """When the store last delivered anything to the connection."""
+    return max((w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None)
+
+
+@dataclass(frozen=True)
+class WebhookRow:
+    """One of the connection's webhooks, as recorded and as the store reports it."""
+
+    topic: str
+    store_webhook_id: int | None
+    recorded_status: str
+    store_status: str | None  # None: the store was not asked or did not answer
+    missing_on_store: bool
+    last_delivery_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class WebhookReport:
+    """The connection's webhooks and whether the store could be asked about them."""
+
+    rows: list[WebhookRow]
+    store_error: StoreError | None
+
+
+def webhook_report(service: ConnectionService, connection: Connection) -> WebhookReport:
+    """Ask the store for its webhooks and set them beside what Storelink recorded.
+
+    `service` should be a quick one (see `connection_service`): a page waits on this call.
+    """
+    client = service.client_for(connection)
+    service.release()
+    on_store: dict[int, dict] | None = None
+    error = None
+    try:
+        with client:
+            on_store = {hook.get("id"): hook for hook in list_store_webhooks(client)}
+    except StoreError as failure:
+        error = failure
+    rows = [
+        WebhookRow(
+            topic=webhook.topic,
+            store_webhook_id=webhook.store_webhook_id,
+            recorded_status=webhook.status,
+            store_status=(on_store.get(webhook.store_webhook_id) or {}).get("status") if on_store is not None else None,
+            missing_on_store=on_store is not None and webhook.store_webhook_id not in on_store,
+            last_delivery_at=webhook.last_delivery_at,
+            error=webhook.error,
+        )
+        for webhook in connection.webhooks
+    ]
+    return WebhookReport(rows=rows, store_error=error)

@@ -1,0 +1,139 @@
+"""Create a connection: fill the form, verify against the store, then save what was verified.
+
+Save is refused until the same credentials verified in this session; the button is also
+disabled in the page, but the rule is kept here, on the server.
+"""
+
+import hashlib
+import hmac
+import json
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from marshmallow import ValidationError
+
+from api.schemas import ConnectionInput, VerifyInput
+from connections.service import FieldErrors
+from console.advice import advice_for
+from console.blueprint import bp
+from console.services import connection_service
+from db.types import utcnow
+from stores.woocommerce.errors import StoreError
+
+FORM_FIELDS = ("name", "external_system", "api_url", "access_token", "secret", "order_start", "warehouse", "company_group")
+# What a verification proves: a change to any of these needs a new one.
+VERIFIED_FIELDS = ("external_system", "api_url", "access_token", "secret")
+VERIFIED = "verified_connection"
+MISSING = "Missing data for required field."
+
+
+def read_form() -> dict[str, str]:
+    """The submitted fields as text, trimmed (pasted keys often carry a stray space)."""
+    return {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
+
+
+def schema_input(values: dict[str, str]) -> dict:
+    """The form as the admin API's schemas take it: blank fields left out, as a JSON client would."""
+    return {name: value for name, value in values.items() if value}
+
+
+def fingerprint(fields: dict) -> str:
+    """A keyed hash of the verified fields: kept in the (readable) session cookie instead of them."""
+    canonical = json.dumps([fields.get(name) for name in VERIFIED_FIELDS]).encode("utf-8")
+    return hmac.new(current_app.secret_key.encode("utf-8"), canonical, hashlib.sha256).hexdigest()
+
+
+def _verified_store(fields: dict | None) -> dict | None:
+    """What the store said when these very fields verified in this session, else None."""
+    verified = session.get(VERIFIED)
+    if not fields or not isinstance(verified, dict):
+        return None
+    if not hmac.compare_digest(verified.get("fingerprint", ""), fingerprint(fields)):
+        return None
+    return verified.get("store") or {}
+
+
+def _loaded(values: dict[str, str]) -> dict | None:
+    """The fields a verification looks at, validated, or None while they are invalid."""
+    try:
+        return VerifyInput().load(schema_input(values))
+    except ValidationError:
+        return None
+
+
+def _messages(errors: dict) -> dict[str, list[str]]:
+    # marshmallow's wording for a blank required field reads oddly under a form field.
+    return {
+        field: ["This field is required." if message == MISSING else message for message in messages]
+        for field, messages in errors.items()
+    }
+
+
+def _form(values: dict[str, str], *, status: int = 200, errors: dict | None = None, failure: StoreError | None = None, notice: str | None = None):
+    store = _verified_store(_loaded(values)) if failure is None else None
+    page = render_template(
+        "console/new_connection.html",
+        values=values,
+        errors=_messages(errors or {}),
+        failure=failure,
+        advice=advice_for(failure.code) if failure else None,
+        verified=store,
+        notice=notice,
+    )
+    return page, status
+
+
+@bp.get("/connections/new")
+def new_connection():
+    """The empty form: WooCommerce, orders from today."""
+    session.pop(VERIFIED, None)
+    values = dict.fromkeys(FORM_FIELDS, "")
+    values.update(external_system="woocommerce", order_start=utcnow().date().isoformat())
+    return _form(values)
+
+
+@bp.post("/connections/new")
+def submit_new_connection():
+    """Verify the fields (button "Verify connection") or save them (button "Save")."""
+    values = read_form()
+    if request.form.get("action") == "save":
+        return _save(values)
+    return _verify(values)
+
+
+def _verify(values: dict[str, str]):
+    session.pop(VERIFIED, None)
+    try:
+        fields = VerifyInput().load(schema_input(values))
+    except ValidationError as error:
+        return _form(values, status=422, errors=error.messages)
+    try:
+        verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
+    except FieldErrors as error:
+        return _form(values, status=422, errors=error.errors)
+    except StoreError as error:
+        return _form(values, failure=error)
+    store = {key: verification.store.get(key) for key in ("version", "wp_version", "home_url")}
+    session[VERIFIED] = {"fingerprint": fingerprint(fields), "store": {**store, "auth_mode": verification.auth_mode}}
+    return _form(values)
+
+
+def _save(values: dict[str, str]):
+    try:
+        fields = ConnectionInput().load(schema_input(values))
+    except ValidationError as error:
+        return _form(values, status=422, errors=error.messages)
+    if _verified_store(fields) is None:
+        notice = "Verify the connection first: Save needs a successful verification of these exact values."
+        return _form(values, status=409, notice=notice)
+    try:
+        connection = connection_service().create(fields)
+    except FieldErrors as error:
+        return _form(values, status=422, errors=error.errors)
+    except StoreError as error:
+        # The store changed its mind since the verification: verify again.
+        session.pop(VERIFIED, None)
+        return _form(values, failure=error)
+    session.pop(VERIFIED, None)
+    active = sum(webhook.status == "active" for webhook in connection.webhooks)
+    flash(f"Connection “{connection.name}” saved; {active} of {len(connection.webhooks)} webhooks are active on the store.", "success")
+    return redirect(url_for("console.connection", connection_id=connection.public_id))

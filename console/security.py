@@ -1,0 +1,136 @@
+"""Sessions, sign-in state, CSRF and response headers for the console.
+
+The session is Flask's signed cookie; its key is derived from SECRET_KEY so one secret
+serves both (and rotating SECRET_KEY as `new,old` keeps operators signed in).
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+
+from api.auth import token_matches
+from console.blueprint import bp
+from web.resources import EXTENSION, get_settings
+
+SESSION_KEY_LABEL = b"storelink-console-session"
+SESSION_COOKIE_NAME = "storelink_console"
+# A signed-in operator stays signed in this long after their last request.
+SESSION_LIFETIME = timedelta(hours=12)
+CSRF_FIELD = "csrf_token"
+CSRF_TOKEN_BYTES = 32
+OPERATOR = "operator"
+# Pages anyone may see; everything else needs a signed-in operator.
+PUBLIC_ENDPOINTS = frozenset({"console.sign_in", "console.submit_sign_in", "console.static"})
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session, marked Secure whenever the request itself came over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or request.is_secure
+
+
+def session_key(secret_key: str) -> str:
+    """The cookie-signing key for one SECRET_KEY: never the encryption key itself."""
+    return hmac.new(secret_key.encode("utf-8"), SESSION_KEY_LABEL, hashlib.sha256).hexdigest()
+
+
+@bp.record_once
+def _configure_app(state) -> None:
+    app = state.app
+    settings = app.extensions[EXTENSION].settings
+    keys = [key.strip() for key in settings.secret_key.split(",") if key.strip()]
+    app.secret_key = session_key(keys[0])
+    app.config["SECRET_KEY_FALLBACKS"] = [session_key(key) for key in keys[1:]]
+    app.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Behind Heroku's router requests arrive as http; PUBLIC_URL says what users see.
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
+    app.session_interface = ConsoleSessionInterface()
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use; every form sends it back."""
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(CSRF_TOKEN_BYTES)
+    return session[CSRF_FIELD]
+
+
+def _csrf_valid() -> bool:
+    expected = session.get(CSRF_FIELD)
+    given = request.form.get(CSRF_FIELD, "")
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _operator_fingerprint() -> str:
+    # Tied to the admin token: changing ADMIN_TOKEN signs every operator out.
+    return hmac.new(current_app.secret_key.encode("utf-8"), get_settings().admin_token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign_in(token: str) -> bool:
+    """Start an operator session if `token` is the admin token."""
+    if not token_matches(token):
+        return False
+    # A fresh session (and CSRF token) on sign-in: nothing planted before it survives.
+    session.clear()
+    session.permanent = True
+    session[OPERATOR] = _operator_fingerprint()
+    csrf_token()
+    return True
+
+
+def signed_in() -> bool:
+    """Whether the request comes from a signed-in operator."""
+    fingerprint = session.get(OPERATOR)
+    return isinstance(fingerprint, str) and hmac.compare_digest(fingerprint, _operator_fingerprint())
+
+
+def sign_out() -> None:
+    """End the operator session."""
+    session.clear()
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: no redirects elsewhere after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.before_request
+def _guard():
+    if request.endpoint == "console.static":
+        return None
+    if request.method == "POST" and not _csrf_valid():
+        abort(400, "This form has expired or did not come from this console. Reload the page and try again.")
+    if request.endpoint in PUBLIC_ENDPOINTS or signed_in():
+        return None
+    if request.path.endswith(".json"):
+        return jsonify(error={"code": "unauthorized", "message": "sign in to the console"}), 401
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("console.sign_in", next=target if target != "/" else None))
+
+
+@bp.after_request
+def _headers(response):
+    if request.endpoint == "console.static":
+        return response
+    # Pages carry store details (the new-connection form even the secret): never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

@@ -1,0 +1,32 @@
+"""Signing in with the admin token, and out again."""
+
+from flask import flash, redirect, render_template, request, url_for
+
+from console import security
+from console.blueprint import bp
+
+
+@bp.get("/sign-in")
+def sign_in():
+    """The sign-in form."""
+    if security.signed_in():
+        return redirect(url_for("console.connections"))
+    return render_template("console/sign_in.html", next=security.safe_next(request.args.get("next")))
+
+
+@bp.post("/sign-in")
+def submit_sign_in():
+    """Start a session if the token is the admin token."""
+    target = security.safe_next(request.form.get("next"))
+    if not security.sign_in(request.form.get("token", "")):
+        error = "That is not the admin token. It is the ADMIN_TOKEN setting (bin/dev prints it)."
+        return render_template("console/sign_in.html", next=target, error=error), 401
+    return redirect(target or url_for("console.connections"))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    """End the session."""
+    security.sign_out()
+    flash("You are signed out.", "success")
+    return redirect(url_for("console.sign_in"))

@@ -1,0 +1,93 @@
+"""Synchronization from the console: schedules, "Sync now" and its progress, retrying failed jobs."""
+
+from flask import abort, flash, jsonify, redirect, request, url_for
+from marshmallow import ValidationError
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from api.schemas import ScheduleInput, SyncInput, sync_run_json
+from console.blueprint import bp
+from console.connections import render_connection
+from console.services import connection_service
+from db.models import ENTITIES, SyncRun
+from jobs.failures import retry_failed_job
+from jobs.schedules import change_schedule
+from jobs.scheduling import start_sync
+from web.resources import get_redis, get_session
+
+QUEUE_DOWN = "The job queue is unavailable; try again shortly."
+
+
+def _back(connection_id: str, anchor: str):
+    return redirect(url_for("console.connection", connection_id=connection_id, _anchor=anchor))
+
+
+def _whole_number(text: str) -> int | str:
+    # The API's schema is strict about integers; the form sends text.
+    return int(text) if text.strip().isdigit() else text
+
+
+@bp.post("/connections/<connection_id>/schedules/<entity>")
+def edit_schedule(connection_id: str, entity: str):
+    """Set an entity's polling interval and whether it polls, validated as the API validates it."""
+    connection = connection_service().get(connection_id)
+    if entity not in ENTITIES:
+        abort(404, f"There is no schedule {entity!r}; entities: {', '.join(ENTITIES)}.")
+    submitted = {"interval_minutes": request.form.get("interval_minutes", ""), "active": "active" in request.form}
+    try:
+        values = ScheduleInput().load({**submitted, "interval_minutes": _whole_number(submitted["interval_minutes"])})
+    except ValidationError as error:
+        return render_connection(connection_id, status=422, schedule_errors={entity: error.messages}, schedule_values={entity: submitted})
+    schedule = next(item for item in connection.schedules if item.entity == entity)
+    change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
+    get_session().commit()
+    state = f"every {values['interval_minutes']} minutes" if values["active"] else "paused"
+    flash(f"Polling of {entity} is now {state}.", "success")
+    return _back(connection_id, f"schedule-{entity}")
+
+
+@bp.post("/connections/<connection_id>/sync")
+def sync_now(connection_id: str):
+    """Poll an entity now; the page then shows the run's progress."""
+    connection = connection_service().get(connection_id)
+    try:
+        values = SyncInput().load({"entity": request.form.get("entity", ""), "full": "full" in request.form})
+    except ValidationError as error:
+        flash(f"Nothing to sync: {'; '.join(error.messages.get('entity', []))}", "error")
+        return _back(connection_id, "sync")
+    try:
+        _, created = start_sync(get_session(), get_redis(), connection, values["entity"], full=values["full"], trigger="manual")
+    except RedisError:
+        flash(QUEUE_DOWN, "error")
+        return _back(connection_id, "sync")
+    if created:
+        flash(f"Sync of {values['entity']} started.", "success")
+    else:
+        flash(f"A sync of {values['entity']} is already under way; showing it.", "info")
+    return _back(connection_id, "sync")
+
+
+@bp.get("/connections/<connection_id>/sync-runs/<run_id>.json")
+def sync_run(connection_id: str, run_id: str):
+    """One run's progress for the page's progress bar: the admin API's shape, behind the session."""
+    connection = connection_service().get(connection_id)
+    run = get_session().scalar(select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.public_id == run_id))
+    if run is None:
+        return jsonify(error={"code": "not_found", "message": "no sync run with that id in this connection"}), 404
+    return jsonify(sync_run_json(run))
+
+
+@bp.post("/connections/<connection_id>/failed-jobs/<job_id>/retry")
+def retry_job(connection_id: str, job_id: str):
+    """Put a failed job back in its queue."""
+    connection = connection_service().get(connection_id)
+    try:
+        retried = retry_failed_job(get_redis(), connection.public_id, job_id)
+    except RedisError:
+        flash(QUEUE_DOWN, "error")
+        return _back(connection_id, "failed-jobs")
+    if retried:
+        flash("The job is back in its queue; a worker will run it again.", "success")
+    else:
+        flash("That job is no longer failed (already retried, or expired).", "info")
+    return _back(connection_id, "failed-jobs")

@@ -1,0 +1,145 @@
+"""Nothing acknowledged is lost: faults under real processes, each scenario ending with its figures.
+
+Every scenario counts sent / acknowledged / stored / lost / duplicated; lost and duplicated
+must be 0. Run with `-s` to see the figures lines.
+"""
+
+import random
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from rq.registry import StartedJobRegistry
+
+from jobs.queues import EVENTS_QUEUE, queue
+from tests.factories import make_connection
+from tests.guarantees import figures, order_body, send, stored_orders, write_lock
+from tests.services import wait_until
+
+pytestmark = pytest.mark.e2e
+FAST_RETRIES = {"EVENT_RETRY_SECONDS": "1,1,2,2,5"}
+
+
+def deliver_all(url: str, connection_id: str, deliveries: list[tuple[int, int]], threads: int = 1) -> tuple[int, set[str]]:
+    """Send (order id, version) deliveries; answer how many were acknowledged and the ids acknowledged."""
+    with requests.Session() as session, ThreadPoolExecutor(max_workers=threads) as pool:
+        statuses = list(pool.map(lambda item: send(session, url, connection_id, *order_body(*item)), deliveries))
+    acknowledged = [item for item, status in zip(deliveries, statuses) if 200 <= status < 300]
+    return len(acknowledged), {str(order_id) for order_id, _ in acknowledged}
+
+
+def test_deliveries_while_redis_is_down_are_spooled_and_stored_when_it_returns(start_service, redis_server, database_url):
+    connection_id = make_connection()
+    service = start_service(workers=1, clock=True, extra=FAST_RETRIES)
+    redis_server.stop()
+    try:
+        deliveries = [(order_id, 1) for order_id in range(1, 51)]
+        acknowledged, ids = deliver_all(service.url, connection_id, deliveries)
+    finally:
+        redis_server.start()
+    assert acknowledged == len(deliveries)  # spooled in the database, answered 202
+    wait_until(lambda: len(stored_orders(database_url)) == 50, timeout=60, what="spooled deliveries stored")
+    result = figures("redis-outage", database_url, len(deliveries), ids, acknowledged)
+    assert (result.lost, result.duplicated) == (0, 0)
+
+
+def _started_job(redis_client) -> bool:
+    return StartedJobRegistry(EVENTS_QUEUE, connection=redis_client).count > 0
+
+
+def test_a_worker_killed_mid_job_leaves_the_job_to_be_run_again(start_service, database_url, redis_client):
+    connection_id = make_connection()
+    service = start_service(workers=1, extra=FAST_RETRIES)
+    lock = write_lock(database_url)
+    lock.__enter__()
+    try:
+        acknowledged, ids = deliver_all(service.url, connection_id, [(7, 1)])
+        wait_until(lambda: _started_job(redis_client), what="the job running")
+        service.processes.kill("worker0", signal.SIGKILL)  # the worker and its work horse
+        service.processes.wait("worker0")
+    finally:
+        lock.__exit__(None, None, None)
+    # RQ's maintenance finds the job abandoned once its execution expires (here: now).
+    StartedJobRegistry(EVENTS_QUEUE, connection=redis_client).cleanup(timestamp=time.time() + 3600)
+    service.processes.start("worker1", "-m", "jobs.worker")
+    wait_until(lambda: stored_orders(database_url), timeout=30, what="the order stored by a new worker")
+    result = figures("worker-sigkill", database_url, 1, ids, acknowledged)
+    assert (result.stored, result.lost, result.duplicated) == (1, 0, 0)
+
+
+def test_a_worker_stopped_by_sigterm_mid_job_loses_nothing(start_service, database_url, redis_client):
+    connection_id = make_connection()
+    service = start_service(workers=1, extra=FAST_RETRIES)
+    lock = write_lock(database_url)
+    lock.__enter__()
+    try:
+        acknowledged, ids = deliver_all(service.url, connection_id, [(8, 1)])
+        wait_until(lambda: _started_job(redis_client), what="the job running")
+        service.processes.kill("worker0", signal.SIGTERM)  # Heroku, on every deploy
+        time.sleep(7)  # HerokuWorker interrupts the job after its shutdown delay
+    finally:
+        lock.__exit__(None, None, None)
+    service.processes.wait("worker0")
+    service.processes.start("worker1", "-m", "jobs.worker")
+    wait_until(lambda: stored_orders(database_url), timeout=30, what="the order stored")
+    time.sleep(2)  # a retry of a job that had committed must not add a row
+    result = figures("worker-sigterm", database_url, 1, ids, acknowledged)
+    assert (result.stored, result.lost, result.duplicated) == (1, 0, 0)
+
+
+def test_jobs_wait_out_a_locked_database_and_finish(start_service, database_url):
+    connection_id = make_connection()
+    service = start_service(workers=1, extra=FAST_RETRIES)
+    with write_lock(database_url):
+        acknowledged, ids = deliver_all(service.url, connection_id, [(order_id, 1) for order_id in range(1, 21)])
+        time.sleep(3)
+    wait_until(lambda: len(stored_orders(database_url)) == 20, timeout=60, what="jobs finished after the lock")
+    result = figures("database-locked", database_url, 20, ids, acknowledged)
+    assert (result.lost, result.duplicated) == (0, 0)
+
+
+def test_jobs_retry_while_postgresql_refuses_connections_and_finish_when_it_returns(start_service, database_url, redis_client):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite cannot be taken away from a running process; see the lock test")
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from db.session import get_engine
+
+    connection_id = make_connection()
+    service = start_service(workers=0, extra=FAST_RETRIES)
+    acknowledged, ids = deliver_all(service.url, connection_id, [(order_id, 1) for order_id in range(1, 21)])
+    name = make_url(database_url).database
+    admin = get_engine(str(make_url(database_url).set(database="postgres")))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        service.processes.start("worker0", "-m", "jobs.worker")
+        wait_until(lambda: queue(EVENTS_QUEUE, redis_client).scheduled_job_registry.count > 0, what="retries scheduled")
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+    admin.dispose()
+    wait_until(lambda: len(stored_orders(database_url)) == 20, timeout=60, what="retried jobs stored")
+    result = figures("database-unavailable", database_url, 20, ids, acknowledged)
+    assert (result.lost, result.duplicated) == (0, 0)
+
+
+@pytest.mark.slow
+def test_a_burst_out_of_order_with_duplicates_ends_at_each_orders_newest_version(start_service, database_url, redis_client):
+    connection_id = make_connection()
+    service = start_service(workers=2, extra=FAST_RETRIES)
+    orders, versions = 200, 20
+    deliveries = [(order_id, version) for order_id in range(1, orders + 1) for version in range(1, versions + 1)]
+    deliveries += random.Random(7).sample(deliveries, 1000)  # exact duplicates
+    random.Random(42).shuffle(deliveries)  # out of order
+    assert len(deliveries) == 5000
+    acknowledged, ids = deliver_all(service.url, connection_id, deliveries, threads=16)
+    events = queue(EVENTS_QUEUE, redis_client)
+    started = StartedJobRegistry(EVENTS_QUEUE, connection=redis_client)
+    wait_until(lambda: events.count == 0 and started.count == 0 and len(stored_orders(database_url)) == orders,
+               timeout=240, interval=0.5, what="the burst processed")
+    stored = stored_orders(database_url)
+    assert {total for _, total in stored.values()} == {f"{versions}.00"}  # every order at its newest version
+    result = figures("burst-5000", database_url, len(deliveries), ids, acknowledged)
+    assert (result.acknowledged, result.lost, result.duplicated) == (5000, 0, 0)
