@@ -22,7 +22,9 @@ def connections():
     return render_template("console/connections.html", connections=items, health=health_of(items, get_redis()))
 
 
-def render_connection(connection_id: str, *, status: int = 200, schedule_errors: dict | None = None, schedule_values: dict | None = None):
+def render_connection(
+    connection_id: str, *, status: int = 200, schedule_errors: dict | None = None, schedule_values: dict | None = None
+):
     """A connection's page; the schedule forms may come back with their errors."""
     service = connection_service(quick=True)
     connection = service.get(connection_id)
@@ -31,7 +33,10 @@ def render_connection(connection_id: str, *, status: int = 200, schedule_errors:
     session = get_session()
     runs = list(
         session.scalars(
-            select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(RECENT_RUNS_SHOWN)
+            select(SyncRun)
+            .where(SyncRun.connection_id == connection.id)
+            .order_by(SyncRun.id.desc())
+            .limit(RECENT_RUNS_SHOWN)
         )
     )
     active = {schedule.entity: active_run(session, connection.id, schedule.entity) for schedule in connection.schedules}

@@ -19,7 +19,16 @@ from console.services import connection_service
 from db.types import utcnow
 from stores.woocommerce.errors import StoreError
 
-FORM_FIELDS = ("name", "external_system", "api_url", "access_token", "secret", "order_start", "warehouse", "company_group")
+FORM_FIELDS = (
+    "name",
+    "external_system",
+    "api_url",
+    "access_token",
+    "secret",
+    "order_start",
+    "warehouse",
+    "company_group",
+)
 # What a verification proves: a change to any of these needs a new one.
 VERIFIED_FIELDS = ("external_system", "api_url", "access_token", "secret")
 VERIFIED = "verified_connection"
@@ -68,7 +77,14 @@ def _messages(errors: dict) -> dict[str, list[str]]:
     }
 
 
-def _form(values: dict[str, str], *, status: int = 200, errors: dict | None = None, failure: StoreError | None = None, notice: str | None = None):
+def _form(
+    values: dict[str, str],
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    failure: StoreError | None = None,
+    notice: str | None = None,
+):
     store = _verified_store(_loaded(values)) if failure is None else None
     page = render_template(
         "console/new_connection.html",
@@ -135,5 +151,8 @@ def _save(values: dict[str, str]):
         return _form(values, failure=error)
     session.pop(VERIFIED, None)
     active = sum(webhook.status == "active" for webhook in connection.webhooks)
-    flash(f"Connection “{connection.name}” saved; {active} of {len(connection.webhooks)} webhooks are active on the store.", "success")
+    flash(
+        f"Connection “{connection.name}” saved; {active} of {len(connection.webhooks)} webhooks are active on the store.",
+        "success",
+    )
     return redirect(url_for("console.connection", connection_id=connection.public_id))

@@ -74,9 +74,10 @@ def _csrf_valid() -> bool:
     return bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _operator_fingerprint() -> str:
+def _operator_fingerprint(key: str | None = None) -> str:
     # Tied to the admin token: changing ADMIN_TOKEN signs every operator out.
-    return hmac.new(current_app.secret_key.encode("utf-8"), get_settings().admin_token.encode("utf-8"), hashlib.sha256).hexdigest()
+    key = key or current_app.secret_key
+    return hmac.new(key.encode("utf-8"), get_settings().admin_token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def sign_in(token: str) -> bool:
@@ -94,7 +95,11 @@ def sign_in(token: str) -> bool:
 def signed_in() -> bool:
     """Whether the request comes from a signed-in operator."""
     fingerprint = session.get(OPERATOR)
-    return isinstance(fingerprint, str) and hmac.compare_digest(fingerprint, _operator_fingerprint())
+    if not isinstance(fingerprint, str):
+        return False
+    # Sessions begun before a SECRET_KEY rotation carry a fingerprint made with the old key.
+    keys = [current_app.secret_key, *(current_app.config["SECRET_KEY_FALLBACKS"] or [])]
+    return any(hmac.compare_digest(fingerprint, _operator_fingerprint(key)) for key in keys)
 
 
 def sign_out() -> None:

@@ -9,6 +9,7 @@ from api.schemas import ScheduleInput, SyncInput, sync_run_json
 from console.blueprint import bp
 from console.connections import render_connection
 from console.services import connection_service
+from console.templating import every
 from db.models import ENTITIES, SyncRun
 from jobs.failures import retry_failed_job
 from jobs.schedules import change_schedule
@@ -37,11 +38,13 @@ def edit_schedule(connection_id: str, entity: str):
     try:
         values = ScheduleInput().load({**submitted, "interval_minutes": _whole_number(submitted["interval_minutes"])})
     except ValidationError as error:
-        return render_connection(connection_id, status=422, schedule_errors={entity: error.messages}, schedule_values={entity: submitted})
+        return render_connection(
+            connection_id, status=422, schedule_errors={entity: error.messages}, schedule_values={entity: submitted}
+        )
     schedule = next(item for item in connection.schedules if item.entity == entity)
     change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
     get_session().commit()
-    state = f"every {values['interval_minutes']} minutes" if values["active"] else "paused"
+    state = every(values["interval_minutes"]) if values["active"] else "paused"
     flash(f"Polling of {entity} is now {state}.", "success")
     return _back(connection_id, f"schedule-{entity}")
 
@@ -56,7 +59,9 @@ def sync_now(connection_id: str):
         flash(f"Nothing to sync: {'; '.join(error.messages.get('entity', []))}", "error")
         return _back(connection_id, "sync")
     try:
-        _, created = start_sync(get_session(), get_redis(), connection, values["entity"], full=values["full"], trigger="manual")
+        _, created = start_sync(
+            get_session(), get_redis(), connection, values["entity"], full=values["full"], trigger="manual"
+        )
     except RedisError:
         flash(QUEUE_DOWN, "error")
         return _back(connection_id, "sync")
@@ -71,7 +76,9 @@ def sync_now(connection_id: str):
 def sync_run(connection_id: str, run_id: str):
     """One run's progress for the page's progress bar: the admin API's shape, behind the session."""
     connection = connection_service().get(connection_id)
-    run = get_session().scalar(select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.public_id == run_id))
+    run = get_session().scalar(
+        select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.public_id == run_id)
+    )
     if run is None:
         return jsonify(error={"code": "not_found", "message": "no sync run with that id in this connection"}), 404
     return jsonify(sync_run_json(run))

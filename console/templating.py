@@ -70,6 +70,16 @@ def sentence(text: str | None) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
+@bp.app_template_filter("every")
+def every(minutes: int) -> str:
+    """A polling interval in words: `every 30 minutes`, `every 2 hours`, `every day`."""
+    for size, unit in ((1440, "day"), (60, "hour")):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+    return f"every {minutes} minutes"
+
+
 @bp.app_template_filter("percent")
 def percent(run) -> int | None:
     """How far a sync run has got, 0–100; None while its size is unknown."""
@@ -117,5 +127,6 @@ def _unknown_connection(_error: ConnectionNotFound):
 def _crash(error: Exception):
     # The traceback goes to the log; the page says only that something went wrong.
     log.exception("console error", exc_info=error)
-    return _error_page(500, "Something went wrong", "The error has been logged. Try again, or check the service's logs.")
-
+    return _error_page(
+        500, "Something went wrong", "The error has been logged. Try again, or check the service's logs."
+    )

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import get_settings
 from config.logging import configure_logging
 from db.session import transaction
-from jobs.queues import redis_connection
+from jobs.buffer import SHARDS, EventBuffer
+from jobs.queues import enqueue_drain, redis_connection
 from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
 from jobs.spool import drain_spool
 
@@ -25,8 +26,10 @@ def tick() -> int:
     """One round: give up abandoned runs, start due polls; answer how many started."""
     settings = get_settings()
     redis = redis_connection(settings.redis_url)
+    buffer = EventBuffer(redis)
     with transaction(settings.database_url) as session:
-        drain_spool(session, redis, retry_seconds=settings.event_retry_seconds)
+        drain_spool(session, buffer)
+        queue_missing_drains(buffer, settings.event_retry_seconds)
         abandoned = fail_abandoned_runs(session)
         if abandoned:
             log.warning("%d abandoned sync runs marked failed", abandoned)
@@ -34,6 +37,14 @@ def tick() -> int:
     for run in started:
         log.info("poll of %s queued (run %s)", run.entity, run.public_id)
     return len(started)
+
+
+def queue_missing_drains(buffer: EventBuffer, retry_seconds: tuple[int, ...]) -> None:
+    """Queue a drain job for every shard holding events that has none (lost, or never queued)."""
+    for shard in range(SHARDS):
+        if buffer.waiting(shard) and buffer.mark_drain_queued(shard):
+            log.info("events waiting in shard %d: drain queued", shard)
+            enqueue_drain(buffer.redis, shard, retry_seconds=retry_seconds)
 
 
 def main() -> int:

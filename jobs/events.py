@@ -1,20 +1,28 @@
-"""Turn webhook deliveries into stored orders and products."""
+"""Turn webhook deliveries into stored orders and products.
+
+Deliveries arrive through the event buffer (`jobs.buffer`) and are stored by `drain_events`,
+hundreds per transaction; `ingest_event` stores one, for events that need a job of their own.
+"""
 
 import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
 
+from config import get_settings
 from db.models import Connection, Order, Product, Webhook
 from db.records import Outcome, mark_deleted, upsert_order, upsert_product
+from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
-from stores.woocommerce.mapping import deleted_id, map_order, map_product
+from jobs.queues import EVENTS_QUEUE, RESULT_TTL_SECONDS, enqueue_drain, enqueue_event, queue, redis_connection
+from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 
 log = logging.getLogger(__name__)
 
 RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
 TRASH_STATUS = "trash"
+REJECT_ENVELOPE = "jobs.events.reject_envelope"
 
 
 def ingest_event(connection_id: str, resource: str, event: str, payload: dict, received_at: str) -> str:
@@ -59,3 +67,107 @@ def store_product(session, connection: Connection, payload: dict, *, undelete: b
     record = map_product(payload, parent_external_id=parent_external_id)
     record["deleted"] = record["status"] == TRASH_STATUS
     return upsert_product(session, connection.id, record, undelete=undelete)
+
+
+def drain_events(shard: int) -> dict:
+    """Store the buffered events of one shard, batch by batch, until it is empty."""
+    settings = get_settings()
+    redis = redis_connection(settings.redis_url)
+    buffer = EventBuffer(redis)
+    token = buffer.lock(shard)
+    if token is None:
+        return {"skipped": "another job is draining this shard"}
+    batches = events = 0
+    try:
+        while batch := buffer.claim(shard):
+            store_batch(batch, redis, settings.event_retry_seconds)
+            buffer.done(shard)
+            batches, events = batches + 1, events + len(batch)
+            log.info("shard %d: batch of %d events stored", shard, len(batch))
+            if not buffer.refresh(shard, token):
+                log.warning("shard %d: drain lock lost; another job carries on", shard)
+                break
+    finally:
+        buffer.unlock(shard, token)
+    # Cleared before looking again: a delivery after this point queues a new drain itself.
+    buffer.clear_drain_queued(shard)
+    if buffer.waiting(shard) and buffer.mark_drain_queued(shard):
+        enqueue_drain(redis, shard, retry_seconds=settings.event_retry_seconds)
+    return {"batches": batches, "events": events}
+
+
+def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) -> int:
+    """Apply a batch in one transaction, each record's versions collapsed to what matters."""
+    events, rejected = [], []
+    for raw in raw_events:
+        try:
+            events.append(parse(raw))
+        except (ValueError, KeyError, TypeError):
+            rejected.append(raw)
+    poisoned: list[Event] = []
+    with job_transaction() as session:
+        ids = {event.connection_id for event in events}
+        connections = {
+            connection.public_id: connection
+            for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
+            if connection.deleted_at is None
+        }
+        for event in collapse(events):
+            connection = connections.get(event.connection_id)
+            if connection is None:
+                continue  # removed since: its events go with it
+            try:
+                # Mapping comes before any write, so a payload that fails it leaves nothing behind.
+                apply_event(session, connection, event.resource, event.event, event.payload)
+            except MappingError:
+                poisoned.append(event)
+        _record_last_deliveries(session, connections, events)
+    # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
+    # the reason, where an operator sees it; the rest of the batch is stored.
+    for event in poisoned:
+        enqueue_event(redis, event.connection_id, event.resource, event.event, event.payload, event.received_at, retry_seconds=retry_seconds)
+    for raw in rejected:
+        queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
+    return len(events)
+
+
+def collapse(events: list[Event]) -> list[Event]:
+    """Per record, keep arrival order but merge runs of full versions into the newest of them.
+
+    Deletions (`{"id": N}`, no time) stay where they arrived, between the runs they separate;
+    a run that contains a restore keeps the restore (it undoes an earlier deletion).
+    """
+    runs: dict[tuple[str, str, str], list[Event]] = {}
+    order: list[tuple[tuple[str, str, str], int]] = []
+    for event in events:
+        key = (event.connection_id, event.resource, str(event.payload.get("id")))
+        ops = runs.setdefault(key, [])
+        last = ops[-1] if ops else None
+        if event.event != "deleted" and last is not None and last.event != "deleted":
+            newest = max((last, event), key=lambda item: str(item.payload.get("date_modified_gmt") or ""))
+            restored = "restored" if "restored" in (last.event, event.event) else newest.event
+            ops[-1] = Event(newest.connection_id, newest.resource, restored, max(last.received_at, event.received_at), newest.payload)
+            continue
+        ops.append(event)
+        order.append((key, len(ops) - 1))
+    return [runs[key][index] for key, index in order]
+
+
+def _record_last_deliveries(session, connections: dict, events: list[Event]) -> None:
+    latest: dict[tuple[int, str], str] = {}
+    for event in events:
+        connection = connections.get(event.connection_id)
+        if connection is not None:
+            key = (connection.id, f"{event.resource}.{event.event}")
+            latest[key] = max(latest.get(key, ""), event.received_at)
+    for (connection_pk, topic), received_at in latest.items():
+        session.execute(
+            update(Webhook)
+            .where(Webhook.connection_id == connection_pk, Webhook.topic == topic)
+            .values(last_delivery_at=datetime.fromisoformat(received_at))
+        )
+
+
+def reject_envelope(raw: str, reason: str = "the buffered event is not a valid envelope") -> None:
+    """Fail on purpose, so an unreadable buffered event is kept in the failed registry."""
+    raise PermanentJobError(f"{reason}: {raw[:200]}")

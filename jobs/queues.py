@@ -41,8 +41,11 @@ def event_retry(retry_seconds: tuple[int, ...]) -> Retry:
     return Retry(max=len(retry_seconds), interval=list(retry_seconds))
 
 
-# The event job, by dotted name: the web process does not import job code.
+# Job functions, by dotted name: the web process does not import job code.
 INGEST_EVENT = "jobs.events.ingest_event"
+DRAIN_EVENTS = "jobs.events.drain_events"
+# A drain job stores batch after batch until its shard is empty.
+DRAIN_JOB_TIMEOUT_SECONDS = 900
 
 
 def enqueue_event(
@@ -67,4 +70,16 @@ def enqueue_event(
         job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
         result_ttl=RESULT_TTL_SECONDS,
         description=f"{resource}.{event} {payload.get('id')} for {connection_id}",
+    )
+
+
+def enqueue_drain(redis: Redis, shard: int, *, retry_seconds: tuple[int, ...]):
+    """Queue a job that stores the buffered events of one shard."""
+    return queue(EVENTS_QUEUE, redis).enqueue(
+        DRAIN_EVENTS,
+        shard,
+        retry=event_retry(retry_seconds),
+        job_timeout=DRAIN_JOB_TIMEOUT_SECONDS,
+        result_ttl=RESULT_TTL_SECONDS,
+        description=f"store buffered events of shard {shard}",
     )

@@ -6,7 +6,9 @@ from db.models import Schedule
 from db.types import utcnow
 
 
-def change_schedule(schedule: Schedule, *, interval_minutes: int, active: bool, now: datetime | None = None) -> Schedule:
+def change_schedule(
+    schedule: Schedule, *, interval_minutes: int, active: bool, now: datetime | None = None
+) -> Schedule:
     """Set the interval and whether it polls; the caller commits."""
     now = now or utcnow()
     schedule.interval_minutes = interval_minutes

@@ -1,17 +1,17 @@
-"""The database spool: verified deliveries kept while Redis was unreachable, requeued when it is back.
+"""The database spool: verified deliveries kept while Redis was unreachable, buffered when it is back.
 
 The receiver answers 202 only for what it has kept somewhere durable: the RQ queue, or here.
 """
 
+import json
 import logging
 from datetime import datetime
 
-from redis import Redis
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.models import SpooledDelivery
-from jobs.queues import enqueue_event
+from jobs.buffer import EventBuffer, envelope
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +30,24 @@ def spool_delivery(
     )
 
 
-def drain_spool(session: Session, redis: Redis, *, retry_seconds: tuple[int, ...]) -> int:
-    """Queue spooled deliveries, oldest first, removing each once queued; answer how many."""
-    drained = 0
+def drain_spool(session: Session, buffer: EventBuffer) -> int:
+    """Move spooled deliveries, oldest first, into the event buffer; answer how many moved.
+
+    A delivery moved twice (a crash between the move and the delete) is harmless: storing
+    is idempotent. The clock queues drain jobs for the shards that now hold events.
+    """
+    moved = 0
     while True:
         batch = session.scalars(select(SpooledDelivery).order_by(SpooledDelivery.id).limit(DRAIN_BATCH)).all()
         if not batch:
-            return drained
-        done = []
-        try:
-            for delivery in batch:
-                enqueue_event(
-                    redis,
-                    delivery.connection_public_id,
-                    delivery.resource,
-                    delivery.event,
-                    delivery.payload,
-                    delivery.received_at.isoformat(),
-                    retry_seconds=retry_seconds,
-                )
-                done.append(delivery.id)
-        finally:
-            # A delivery queued twice (crash between queue and delete) is harmless: jobs are idempotent.
-            if done:
-                session.execute(delete(SpooledDelivery).where(SpooledDelivery.id.in_(done)))
-                session.commit()
-                drained += len(done)
-                log.info("%d spooled deliveries queued", len(done))
+            return moved
+        for delivery in batch:
+            body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+            message = envelope(
+                delivery.connection_public_id, delivery.resource, delivery.event, delivery.received_at.isoformat(), body
+            )
+            buffer.push_unchecked(delivery.connection_public_id, message)
+        session.execute(delete(SpooledDelivery).where(SpooledDelivery.id.in_([delivery.id for delivery in batch])))
+        session.commit()
+        moved += len(batch)
+        log.info("%d spooled deliveries moved to the event buffer", len(batch))

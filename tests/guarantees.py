@@ -75,7 +75,7 @@ def stored_orders(database_url: str) -> dict[str, tuple[int, str]]:
 def figures(scenario: str, database_url: str, sent: int, acknowledged_ids: set[str], acknowledged: int) -> Figures:
     """Count what the database holds against what was acknowledged."""
     stored = stored_orders(database_url)
-    return Figures(
+    result = Figures(
         scenario=scenario,
         sent=sent,
         acknowledged=acknowledged,
@@ -83,6 +83,8 @@ def figures(scenario: str, database_url: str, sent: int, acknowledged_ids: set[s
         lost=len(acknowledged_ids - set(stored)),
         duplicated=sum(count - 1 for count, _ in stored.values()),
     )
+    result.report()
+    return result
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rq.registry import FailedJobRegistry
 
-from console.templating import relative
+from console.templating import every, relative
 from jobs.queues import EVENTS_QUEUE, POLLS_QUEUE, queue
 from tests.conftest import ADMIN_TOKEN, SECRET_KEY
 from tests.factories import make_connection
@@ -68,7 +68,8 @@ def test_pages_need_sign_in_and_return_to_the_page_asked_for(anonymous):
     assert response.status_code == 302
     assert response.headers["Location"] == "/sign-in?next=/connections/abc"
     signed = anonymous.post(
-        "/sign-in", data={"token": ADMIN_TOKEN, "next": "/connections/abc", "csrf_token": csrf_of(text(anonymous.get("/sign-in")))}
+        "/sign-in",
+        data={"token": ADMIN_TOKEN, "next": "/connections/abc", "csrf_token": csrf_of(text(anonymous.get("/sign-in")))},
     )
     assert signed.headers["Location"] == "/connections/abc"
 
@@ -118,11 +119,25 @@ def test_sign_out_ends_the_session(console):
 def test_changing_the_admin_token_signs_operators_out(environment, console):
     rotated = create_app({"admin_token": "a-new-admin-token"}).test_client()
     # The same browser (cookie) against an app with another admin token.
-    rotated._cookies = console._cookies
+    rotated.set_cookie("storelink_console", console.get_cookie("storelink_console").value)
     assert rotated.get("/").status_code == 302
+    same = create_app().test_client()
+    same.set_cookie("storelink_console", console.get_cookie("storelink_console").value)
+    assert same.get("/").status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_operators_stay_signed_in_across_a_secret_key_rotation(environment, console):
+    rotated = create_app({"secret_key": f"a-new-secret-key,{SECRET_KEY}"}).test_client()
+    rotated.set_cookie("storelink_console", console.get_cookie("storelink_console").value)
+    assert rotated.get("/").status_code == 200
+    dropped = create_app({"secret_key": "a-new-secret-key"}).test_client()
+    dropped.set_cookie("storelink_console", console.get_cookie("storelink_console").value)
+    assert dropped.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_after_sign_in_only_pages_of_this_site_are_returned_to(anonymous, target):
     page = text(anonymous.get("/sign-in"))
     response = anonymous.post("/sign-in", data={"token": ADMIN_TOKEN, "next": target, "csrf_token": csrf_of(page)})
@@ -169,8 +184,16 @@ def test_unknown_connections_answer_an_html_404(console):
 
 def test_the_empty_form_defaults_to_woocommerce_and_today_with_save_disabled(console):
     page = text(console.get("/connections/new"))
-    for label in ("Name", "External system", "Access token (consumer key)", "API URL", "Secret (consumer secret)",
-                  "Order start", "Warehouse", "Company group"):
+    for label in (
+        "Name",
+        "External system",
+        "Access token (consumer key)",
+        "API URL",
+        "Secret (consumer secret)",
+        "Order start",
+        "Warehouse",
+        "Company group",
+    ):
         assert f">{label}<" in page or f">{label} <" in page, label
     assert "Settings → Advanced → REST API" in page
     assert "Read/Write" in page
@@ -180,12 +203,19 @@ def test_the_empty_form_defaults_to_woocommerce_and_today_with_save_disabled(con
 
 
 def test_invalid_fields_are_named_under_each_field_and_in_a_summary(console):
-    response = post(console, "/connections/new", {"action": "verify", "api_url": "ftp://shop", "access_token": "cs_wrong", "secret": ""})
+    response = post(
+        console,
+        "/connections/new",
+        {"action": "verify", "api_url": "ftp://shop", "access_token": "cs_wrong", "secret": ""},
+    )
     assert response.status_code == 422
     page = text(response)
     for field in ("api_url", "access_token", "secret"):
         assert f'id="{field}-error"' in page
-        assert re.search(rf'id="{field}" name="{field}"[^>]*aria-describedby="{field}-hint {field}-error"[^>]*aria-invalid="true"', page)
+        assert re.search(
+            rf'id="{field}" name="{field}"[^>]*aria-describedby="{field}-hint {field}-error"[^>]*aria-invalid="true"',
+            page,
+        )
         assert f'href="#{field}"' in page  # the summary links to the field
     assert "must be a WooCommerce consumer key starting with &#39;ck_&#39;" in page
     assert "This field is required." in page
@@ -215,7 +245,11 @@ def test_save_is_refused_when_the_keys_changed_after_verifying(console, client, 
     other_key, other_secret = store.new_key()  # valid too, but never verified
     response = console.post(
         "/connections/new",
-        data={**form(store, access_token=other_key, secret=other_secret), "action": "save", "csrf_token": csrf_of(text(console.get("/")))},
+        data={
+            **form(store, access_token=other_key, secret=other_secret),
+            "action": "save",
+            "csrf_token": csrf_of(text(console.get("/"))),
+        },
     )
     assert response.status_code == 409
     assert client.get("/api/connections").json["items"] == []
@@ -270,14 +304,18 @@ def test_the_list_shows_health_from_the_database_without_asking_the_store(consol
     assert "External system connectors" in page
     assert "Shop A" in page and "Stockholm" in page and store.base_url in page
     assert "8 of 8 active" in page
-    assert "Orders: <span class=\"muted\">never</span>" in page
+    assert 'Orders: <span class="muted">never</span>' in page
     assert '<span class="badge badge-ok">OK</span>' in page
 
 
 def test_the_list_counts_failed_jobs_and_needs_attention(console, redis_client, run_jobs):
     connection_id = make_connection()
     queue(EVENTS_QUEUE, redis_client).enqueue(
-        "jobs.events.ingest_event", connection_id, "order", "updated", {"id": 5, "date_modified_gmt": "soon"},
+        "jobs.events.ingest_event",
+        connection_id,
+        "order",
+        "updated",
+        {"id": 5, "date_modified_gmt": "soon"},
         datetime.now(UTC).isoformat(),
     )
     run_jobs()
@@ -303,15 +341,22 @@ def test_webhooks_the_store_lost_are_shown_missing(console, connect, store):
 # -- schedules, sync and failed jobs ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("interval", "message"), [("2", "greater than or equal to 5"), ("soon", "Not a valid integer"), ("", "Not a valid integer")])
+@pytest.mark.parametrize(
+    ("interval", "message"),
+    [("2", "greater than or equal to 5"), ("soon", "Not a valid integer"), ("", "Not a valid integer")],
+)
 def test_schedules_are_validated_as_the_api_validates_them(console, connect, client, interval, message):
     connection = connect()
-    response = post(console, f"/connections/{connection['id']}/schedules/orders", {"interval_minutes": interval, "active": "on"})
+    response = post(
+        console, f"/connections/{connection['id']}/schedules/orders", {"interval_minutes": interval, "active": "on"}
+    )
     assert response.status_code == 422
     page = text(response)
     assert message in page
     assert 'id="interval-orders-error"' in page
-    assert [s["interval_minutes"] for s in client.get(f"/api/connections/{connection['id']}/schedules").json["items"]] == [60, 1440]
+    assert [
+        s["interval_minutes"] for s in client.get(f"/api/connections/{connection['id']}/schedules").json["items"]
+    ] == [60, 1440]
 
 
 def test_a_schedule_change_is_saved_like_the_api_saves_it(console, connect, client):
@@ -322,7 +367,10 @@ def test_a_schedule_change_is_saved_like_the_api_saves_it(console, connect, clie
     schedules = client.get(f"/api/connections/{connection['id']}/schedules").json["items"]
     assert (schedules[0]["interval_minutes"], schedules[0]["active"], schedules[0]["next_poll_at"]) == (30, False, None)
     assert "Polling of orders is now paused." in text(console.get(f"/connections/{connection['id']}"))
-    assert post(console, f"/connections/{connection['id']}/schedules/customers", {"interval_minutes": "30"}).status_code == 404
+    assert (
+        post(console, f"/connections/{connection['id']}/schedules/customers", {"interval_minutes": "30"}).status_code
+        == 404
+    )
 
 
 def test_sync_now_shows_progress_that_ends_at_100_percent(console, connect, client, store, run_jobs):
@@ -363,7 +411,11 @@ def test_a_failed_job_shows_its_reason_and_retry_puts_it_back(console, client, r
     connection_id = make_connection()
     other_id = make_connection()
     job = queue(EVENTS_QUEUE, redis_client).enqueue(
-        "jobs.events.ingest_event", connection_id, "order", "updated", {"id": 5, "date_modified_gmt": "soon"},
+        "jobs.events.ingest_event",
+        connection_id,
+        "order",
+        "updated",
+        {"id": 5, "date_modified_gmt": "soon"},
         datetime.now(UTC).isoformat(),
     )
     run_jobs()
@@ -401,6 +453,78 @@ def test_retrying_a_failed_poll_runs_it_again(console, connect, client, store, r
     assert run["status"] == "succeeded"
 
 
+# -- editing ------------------------------------------------------------------------------
+
+
+def test_editing_plain_fields_does_not_ask_the_store(console, connect, client, store):
+    connection = connect()
+    edit = f"/connections/{connection['id']}/edit"
+    page = text(console.get(edit))
+    assert f"Leave blank to keep {connection['access_token']}" in page
+    assert store.secret not in page
+    asked = len(store.requests)
+    response = post(
+        console,
+        edit,
+        {"name": "Renamed", "api_url": store.base_url, "warehouse": "", "company_group": "Nordics"},
+        page=edit,
+    )
+    assert response.status_code == 302
+    assert len(store.requests) == asked
+    saved = client.get(f"/api/connections/{connection['id']}").json
+    assert (saved["name"], saved["warehouse"], saved["company_group"]) == ("Renamed", None, "Nordics")
+    assert "Connection updated." in text(console.get(response.headers["Location"]))
+
+
+def test_an_untouched_order_start_keeps_its_time_of_day(console, connect, client, store):
+    connection = connect(order_start="2026-11-27T10:30:00Z")
+    edit = f"/connections/{connection['id']}/edit"
+    assert 'value="2026-11-27"' in text(console.get(edit))
+    post(console, edit, {"name": "Renamed", "api_url": store.base_url, "order_start": "2026-11-27"}, page=edit)
+    assert client.get(f"/api/connections/{connection['id']}").json["order_start"] == "2026-11-27T10:30:00Z"
+    post(console, edit, {"name": "Renamed", "api_url": store.base_url, "order_start": "2026-11-01"}, page=edit)
+    assert client.get(f"/api/connections/{connection['id']}").json["order_start"] == "2026-11-01T00:00:00Z"
+
+
+def test_new_keys_that_the_store_rejects_change_nothing(console, connect, client, store):
+    connection = connect()
+    edit = f"/connections/{connection['id']}/edit"
+    response = post(
+        console, edit, {"name": "Renamed", "api_url": store.base_url, "secret": "cs_" + "0" * 40}, page=edit
+    )
+    page = text(response)
+    assert 'data-code="invalid_credentials"' in page
+    assert "nothing was changed" in page
+    assert client.get(f"/api/connections/{connection['id']}").json["name"] == "Test store"
+    assert {hook.secret for hook in store.webhooks.items.values()} == {store.secret}
+
+
+def test_new_keys_are_verified_and_the_webhooks_take_the_new_secret(console, connect, client, store):
+    connection = connect()
+    key, secret = store.new_key()
+    edit = f"/connections/{connection['id']}/edit"
+    response = post(
+        console,
+        edit,
+        {"name": "Test store", "api_url": store.base_url, "access_token": key, "secret": secret},
+        page=edit,
+    )
+    assert response.status_code == 302
+    assert "the store accepted the new keys" in text(console.get(response.headers["Location"]))
+    assert client.get(f"/api/connections/{connection['id']}").json["access_token"] == f"ck_…{key[-4:]}"
+    assert {hook.secret for hook in store.webhooks.items.values()} == {secret}
+
+
+def test_edit_errors_are_named_under_their_fields(console, connect):
+    connection = connect()
+    edit = f"/connections/{connection['id']}/edit"
+    response = post(console, edit, {"name": " ", "api_url": "ftp://x", "access_token": "nope"}, page=edit)
+    assert response.status_code == 422
+    page = text(response)
+    for field in ("name", "api_url", "access_token"):
+        assert f'id="{field}-error"' in page
+
+
 # -- deleting -----------------------------------------------------------------------------
 
 
@@ -421,9 +545,23 @@ def test_delete_asks_first_then_removes_the_stores_webhooks(console, connect, cl
 
 @pytest.mark.parametrize(
     ("offset", "words"),
-    [(timedelta(seconds=-20), "just now"), (timedelta(minutes=-5), "5 min ago"), (timedelta(hours=3), "in 3 h"),
-     (timedelta(days=-1), "1 day ago"), (timedelta(days=-3, hours=-2), "3 days ago")],
+    [
+        (timedelta(seconds=-20), "just now"),
+        (timedelta(minutes=-5), "5 min ago"),
+        (timedelta(hours=3), "in 3 h"),
+        (timedelta(days=-1), "1 day ago"),
+        (timedelta(days=-3, hours=-2), "3 days ago"),
+    ],
 )
 def test_times_read_relative_to_now(offset, words):
     now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     assert relative(now + offset, now) == words
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [(5, "every 5 minutes"), (60, "every hour"), (90, "every 90 minutes"), (120, "every 2 hours"), (1440, "every day"),
+     (10080, "every 7 days")],
+)
+def test_intervals_read_in_words(minutes, words):
+    assert every(minutes) == words

@@ -26,8 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DESKTOP = {"width": 1200, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -62,8 +68,12 @@ def worker(environment, tmp_path):
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env={**os.environ, **environment},
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "jobs.worker"],
+            cwd=ROOT,
+            env={**os.environ, **environment},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         yield process
         # SIGTERM to the group: the worker and any work horse it forked.
@@ -88,7 +98,10 @@ def run_statuses(client, connection_id: str) -> list[str]:
 def test_an_operator_connects_a_store_and_watches_it_work(app, environment, store, worker, page, client):
     base = environment["PUBLIC_URL"]
     for _ in range(ORDERS):
-        store.create_order(billing={"email": "buyer@example.com"}, line_items=[{"product_id": 0, "name": "Thing", "quantity": 1, "price": "5.00"}])
+        store.create_order(
+            billing={"email": "buyer@example.com"},
+            line_items=[{"product_id": 0, "name": "Thing", "quantity": 1, "price": "5.00"}],
+        )
 
     # Sign in: every page sends you there first, and back afterwards.
     page.goto(f"{base}/connections/new")
@@ -174,7 +187,9 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     expect(failed).to_contain_text("404")
     failed.get_by_role("button", name="Retry").click()
     expect(page.get_by_role("status").first).to_contain_text("back in its queue")
-    wait_until(lambda: run_statuses(client, connection_id)[0] == "succeeded", timeout=WAIT_MS / 1000, what="the retried poll")
+    wait_until(
+        lambda: run_statuses(client, connection_id)[0] == "succeeded", timeout=WAIT_MS / 1000, what="the retried poll"
+    )
     page.reload()
     expect(page.locator("#failed-jobs")).to_contain_text("No failed jobs.")
     expect(page.locator("#runs tbody tr").first).to_contain_text("succeeded")

@@ -5,6 +5,7 @@ import json
 import pytest
 from rq.registry import FailedJobRegistry
 
+from jobs.buffer import SHARDS, EventBuffer
 from jobs.queues import EVENTS_QUEUE, queue
 from tests.factories import make_connection
 from tests.fixtures import delivery_names, load_delivery
@@ -21,7 +22,9 @@ def post_delivery(client, connection_id, delivery, *, body=None, headers=None):
 
 
 def queued(redis_client) -> int:
-    return queue(EVENTS_QUEUE, redis_client).count
+    """Events waiting in the buffer."""
+    buffer = EventBuffer(redis_client)
+    return sum(buffer.waiting(shard) for shard in range(SHARDS))
 
 
 @pytest.fixture
@@ -149,13 +152,25 @@ def test_receiver_never_redirects_a_trailing_slash(anonymous, connection_id):
     assert response.status_code == 202
 
 
-def test_job_arguments_hold_no_secret(anonymous, connection_id, redis_client):
+def test_nothing_in_redis_holds_a_secret(anonymous, connection_id, redis_client):
     delivery = load_delivery("02")
     post_delivery(anonymous, connection_id, delivery)
+    values = []
     for key in redis_client.keys("*"):
-        if redis_client.type(key) == b"hash":
-            for value in redis_client.hgetall(key).values():
-                assert delivery.secret.encode() not in value
+        kind = redis_client.type(key)
+        if kind == b"hash":
+            values += redis_client.hgetall(key).values()
+        elif kind == b"list":
+            values += redis_client.lrange(key, 0, -1)
+    assert values  # the buffered event and the drain job
+    assert not any(delivery.secret.encode() in value for value in values)
+
+
+def test_the_first_delivery_of_a_burst_queues_one_drain_job(anonymous, connection_id, redis_client):
+    for name in ("02", "04", "06", "07"):
+        post_delivery(anonymous, connection_id, load_delivery(name))
+    assert queued(redis_client) == 4
+    assert queue(EVENTS_QUEUE, redis_client).count == 1
 
 
 def test_failed_registry_is_empty_after_accepting(anonymous, connection_id, redis_client):

@@ -9,17 +9,19 @@ from sqlalchemy.orm import Session
 from config import Settings
 from connections.credentials import Vault
 from db.session import get_sessionmaker
+from jobs.buffer import EventBuffer
 from jobs.queues import redis_connection
 
 EXTENSION = "storelink"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Resources:
     """What every request may need, built once per app."""
 
     settings: Settings
     vault: Vault
+    buffer: EventBuffer | None = None
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -48,6 +50,14 @@ def get_session() -> Session:
 def get_redis() -> Redis:
     """The process's Redis client."""
     return redis_connection(get_settings().redis_url)
+
+
+def get_buffer() -> EventBuffer:
+    """The event buffer on the process's Redis (its scripts registered once)."""
+    resources = current_app.extensions[EXTENSION]
+    if resources.buffer is None:
+        resources.buffer = EventBuffer(get_redis())
+    return resources.buffer
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -1,8 +1,9 @@
 """`POST /webhooks/woocommerce/<id>`: authenticate a delivery by its signature and queue it.
 
 The order of checks is the contract: the connection (404, 410), the ping (200), the
-signature over the raw bytes (401), then parsing (400); a valid delivery is queued and
-answered 202. This path never redirects: WooCommerce counts a 3xx as delivered.
+signature over the raw bytes (401), then parsing (400); a valid delivery is appended to the
+event buffer in Redis (or, while Redis is away, the database spool) and answered 202. This
+path never redirects: WooCommerce counts a 3xx as delivered.
 """
 
 import hashlib
@@ -19,10 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.errors import error_response
 from db.models import Connection
 from db.types import utcnow
-from jobs.queues import enqueue_event
+from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, envelope, shard_of
+from jobs.queues import enqueue_drain
 from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from web.resources import get_redis, get_session, get_settings, get_vault
+from web.resources import get_buffer, get_redis, get_session, get_settings, get_vault
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,6 @@ VALIDATORS = {
     ("product", "restored"): map_product,
     ("product", "deleted"): deleted_id,
 }
-# A delivery seen within this window is acknowledged again but not queued twice.
-DEDUP_TTL_SECONDS = 24 * 3600
-DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
 
 
 @bp.post("/webhooks/woocommerce/<connection_id>", strict_slashes=False)
@@ -87,14 +86,37 @@ def receive(connection_id: str):
         return error_response(400, "invalid_payload", str(error))
 
     received_at = utcnow()
+    digest = _change_digest(resource, payload, body)
+    message = envelope(connection_id, resource, event, received_at.isoformat(), body)
+    buffer = get_buffer()
     try:
-        job_id = _enqueue_once(connection_id, resource, event, payload, body, received_at)
+        pushed = buffer.push(connection_id, digest, message)
     except RedisError:
         # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
         return _spool(connection_id, resource, event, payload, received_at)
-    if job_id is None:
+    if pushed == DUPLICATE:
         return jsonify(status="duplicate"), 202
-    return jsonify(status="queued", job_id=job_id), 202
+    if pushed == PUSHED_NEEDS_DRAIN:
+        _queue_drain(shard_of(connection_id))
+    return jsonify(status="queued"), 202
+
+
+def _change_digest(resource: str, payload: dict, body: bytes) -> str:
+    """What identifies the change: the resource and the body (which carries id and modification time)."""
+    digest = hashlib.sha256(f"{resource}\n".encode() + body)
+    if "date_modified_gmt" not in payload:
+        # `{"id": N}` deletions carry no time: the delivery id (webhook + second) tells two apart.
+        digest.update(b"\n" + request.headers.get(DELIVERY_ID_HEADER, "").encode("ascii", "replace"))
+    return digest.hexdigest()
+
+
+def _queue_drain(shard: int) -> None:
+    """Queue the job that stores the shard's events; the delivery is already safe in Redis."""
+    try:
+        enqueue_drain(get_redis(), shard, retry_seconds=get_settings().event_retry_seconds)
+    except RedisError:
+        # The drain-queued mark expires and the clock queues a drain for any shard with events.
+        log.exception("could not queue a drain job for shard %d", shard)
 
 
 def _lookup(connection_id: str):
@@ -110,7 +132,7 @@ def _lookup(connection_id: str):
             ).where(Connection.public_id == connection_id)
         ).first()
     finally:
-        # Release the connection (and SQLite's lock) before the slower work below.
+        # Release the connection (and any SQLite lock) before the slower work below.
         session.rollback()
 
 
@@ -135,27 +157,3 @@ def _spool(connection_id: str, resource: str, event: str, payload: dict, receive
         return error_response(503, "unavailable", "storage is unavailable; the delivery was not accepted")
     log.warning("queue unavailable; delivery for %s spooled in the database", connection_id)
     return jsonify(status="spooled"), 202
-
-
-def _enqueue_once(
-    connection_id: str, resource: str, event: str, payload: dict, body: bytes, received_at: datetime
-) -> str | None:
-    """Queue the event unless the same change was queued recently; answer the job id."""
-    digest = hashlib.sha256(f"{resource}\n".encode() + body)
-    if "date_modified_gmt" not in payload:
-        # `{"id": N}` deletions carry no time: the delivery id (webhook + second) tells two apart.
-        digest.update(b"\n" + request.headers.get(DELIVERY_ID_HEADER, "").encode("ascii", "replace"))
-    key = DEDUP_KEY.format(connection_id=connection_id, digest=digest.hexdigest())
-    redis = get_redis()
-    if not redis.set(key, 1, nx=True, ex=DEDUP_TTL_SECONDS):
-        return None
-    try:
-        job = enqueue_event(
-            redis, connection_id, resource, event, payload, received_at.isoformat(),
-            retry_seconds=get_settings().event_retry_seconds,
-        )
-    except BaseException:
-        # Not queued: forget the delivery so that the same change sent again is accepted.
-        redis.delete(key)
-        raise
-    return job.id

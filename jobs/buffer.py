@@ -1,0 +1,158 @@
+"""The event buffer: verified deliveries wait in Redis lists and are drained by RQ jobs in batches.
+
+RQ costs about twenty Redis round trips and a fork per job; a delivery costs the receiver
+one script call here (deduplicate, append, and say whether a drain job must be queued),
+and a worker stores hundreds of events per job and transaction.
+
+Keys, per shard (connections are spread over shards so several workers drain at once):
+- `events`: envelopes waiting, oldest first;
+- `processing`: the batch a drain job has claimed; a crashed job leaves it for the next;
+- `drain-queued`: set while a drain job is queued or running (so the receiver queues one
+  per burst, not one per delivery);
+- `drain-lock`: held by the one drain job working on the shard.
+"""
+
+import json
+import secrets
+import zlib
+from dataclasses import dataclass
+
+from redis import Redis
+
+SHARDS = 4
+EVENTS_KEY = "storelink:events:{shard}"
+PROCESSING_KEY = "storelink:events:{shard}:processing"
+DRAIN_QUEUED_KEY = "storelink:events:{shard}:drain-queued"
+DRAIN_LOCK_KEY = "storelink:events:{shard}:drain-lock"
+DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
+# A delivery seen within this window is acknowledged again but not buffered twice.
+DEDUP_TTL_SECONDS = 24 * 3600
+# If a queued drain job is lost, the flag expires and the next delivery (or the clock) queues another.
+DRAIN_QUEUED_TTL_SECONDS = 60
+# A drain job refreshes its lock after every batch; a dead one's lock frees itself.
+DRAIN_LOCK_TTL_SECONDS = 120
+# Events claimed per batch: one transaction each.
+BATCH_SIZE = 500
+
+PUSHED, PUSHED_NEEDS_DRAIN, DUPLICATE = 1, 2, 0
+
+# KEYS: dedup, events, drain-queued. ARGV: dedup ttl, envelope, queued ttl.
+_PUSH = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return 2 end
+return 1
+"""
+# KEYS: events, processing. ARGV: batch size. A batch left by a crashed job comes first.
+_CLAIM = """
+local held = redis.call('LRANGE', KEYS[2], 0, -1)
+if #held > 0 then return held end
+local batch = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #batch == 0 then return batch end
+redis.call('RPUSH', KEYS[2], unpack(batch))
+redis.call('LTRIM', KEYS[1], #batch, -1)
+return batch
+"""
+# KEYS: lock. ARGV: token, ttl. Refresh or release only a lock we hold.
+_REFRESH = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def shard_of(connection_id: str) -> int:
+    """The shard a connection's events go to (stable across processes)."""
+    return zlib.crc32(connection_id.encode()) % SHARDS
+
+
+def envelope(connection_id: str, resource: str, event: str, received_at: str, body: bytes) -> str:
+    """An event as buffered: the delivery's JSON body embedded as is, not parsed and re-encoded."""
+    head = json.dumps({"c": connection_id, "r": resource, "e": event, "t": received_at})
+    return f'{head[:-1]},"p":{body.decode("utf-8")}}}'
+
+
+@dataclass(frozen=True)
+class Event:
+    """One buffered delivery."""
+
+    connection_id: str
+    resource: str
+    event: str
+    received_at: str
+    payload: dict
+
+
+def parse(raw: bytes | str) -> Event:
+    """The event in an envelope."""
+    data = json.loads(raw)
+    return Event(data["c"], data["r"], data["e"], data["t"], data["p"])
+
+
+class EventBuffer:
+    """The Redis side of the buffer, shared by the receiver, the drain jobs and the clock."""
+
+    def __init__(self, redis: Redis):
+        self.redis = redis
+        self._push = redis.register_script(_PUSH)
+        self._claim = redis.register_script(_CLAIM)
+        self._refresh = redis.register_script(_REFRESH)
+        self._release = redis.register_script(_RELEASE)
+
+    def push(self, connection_id: str, digest: str, message: str) -> int:
+        """Buffer one event unless seen: DUPLICATE, PUSHED, or PUSHED_NEEDS_DRAIN (queue a drain job)."""
+        shard = shard_of(connection_id)
+        keys = [
+            DEDUP_KEY.format(connection_id=connection_id, digest=digest),
+            EVENTS_KEY.format(shard=shard),
+            DRAIN_QUEUED_KEY.format(shard=shard),
+        ]
+        return int(self._push(keys=keys, args=[DEDUP_TTL_SECONDS, message, DRAIN_QUEUED_TTL_SECONDS]))
+
+    def push_unchecked(self, connection_id: str, message: str) -> None:
+        """Buffer an event without deduplication (from the database spool)."""
+        self.redis.rpush(EVENTS_KEY.format(shard=shard_of(connection_id)), message)
+
+    def forget(self, connection_id: str, digest: str) -> None:
+        """Drop a delivery's dedup mark (its buffering failed), so a resend is accepted."""
+        self.redis.delete(DEDUP_KEY.format(connection_id=connection_id, digest=digest))
+
+    def lock(self, shard: int) -> str | None:
+        """Take the shard's drain lock; answer its token, or None when another job holds it."""
+        token = secrets.token_hex(8)
+        acquired = self.redis.set(DRAIN_LOCK_KEY.format(shard=shard), token, nx=True, ex=DRAIN_LOCK_TTL_SECONDS)
+        return token if acquired else None
+
+    def refresh(self, shard: int, token: str) -> bool:
+        """Extend our lock; False if it was lost (expired and taken)."""
+        return bool(self._refresh(keys=[DRAIN_LOCK_KEY.format(shard=shard)], args=[token, DRAIN_LOCK_TTL_SECONDS]))
+
+    def unlock(self, shard: int, token: str) -> None:
+        """Release our lock."""
+        self._release(keys=[DRAIN_LOCK_KEY.format(shard=shard)], args=[token])
+
+    def claim(self, shard: int, size: int = BATCH_SIZE) -> list[bytes]:
+        """The next batch to store: a crashed job's leftover first, else the oldest waiting events."""
+        return self._claim(keys=[EVENTS_KEY.format(shard=shard), PROCESSING_KEY.format(shard=shard)], args=[size])
+
+    def done(self, shard: int) -> None:
+        """The claimed batch is stored: drop it."""
+        self.redis.delete(PROCESSING_KEY.format(shard=shard))
+
+    def waiting(self, shard: int) -> int:
+        """Events waiting or claimed in a shard."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(EVENTS_KEY.format(shard=shard))
+            pipe.llen(PROCESSING_KEY.format(shard=shard))
+            return sum(pipe.execute())
+
+    def mark_drain_queued(self, shard: int) -> bool:
+        """Note that a drain job is queued; False if one already is."""
+        return bool(self.redis.set(DRAIN_QUEUED_KEY.format(shard=shard), 1, nx=True, ex=DRAIN_QUEUED_TTL_SECONDS))
+
+    def clear_drain_queued(self, shard: int) -> None:
+        """A drain job is finishing: the next delivery must queue another."""
+        self.redis.delete(DRAIN_QUEUED_KEY.format(shard=shard))
