@@ -9,7 +9,7 @@ from api.errors import error_response
 from api.inputs import load_body
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
 from connections.service import ConnectionService
-from db.models import ENTITIES, SyncRun
+from db.models import ENTITIES, Schedule, SyncRun
 from jobs.failures import failed_jobs, queued_counts
 from jobs.schedules import change_schedule
 from jobs.scheduling import active_run, start_sync
@@ -41,7 +41,10 @@ def put_schedule(connection_id: str, entity: str):
     if entity not in ENTITIES:
         return error_response(404, "not_found", f"no schedule {entity!r}; entities: {', '.join(ENTITIES)}")
     values = load_body(ScheduleInput())
-    schedule = next(item for item in connection.schedules if item.entity == entity)
+    schedule = next((item for item in connection.schedules if item.entity == entity), None)
+    if schedule is None:
+        schedule = Schedule(entity=entity)
+        connection.schedules.append(schedule)
     change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
     get_session().commit()
     return jsonify(schedule_json(schedule))

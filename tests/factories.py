@@ -7,6 +7,7 @@ import config
 from connections.credentials import Vault, mask_access_token
 from db.models import Connection, Webhook
 from db.session import transaction
+from jobs.scheduling import default_schedules
 from webhooks.registration import TOPICS, delivery_url
 
 # The real fixtures were signed with this consumer secret (tests/data/woocommerce-9.9.5).
@@ -46,5 +47,6 @@ def make_connection(
             Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, public_id))
             for index, topic in enumerate(TOPICS)
         ]
+        connection.schedules = default_schedules(datetime.now(UTC))
         session.add(connection)
     return public_id

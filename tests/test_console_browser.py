@@ -174,6 +174,7 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     expect(progress.locator("[data-percent]")).to_have_text("100%")
     assert page.locator("#progress-orders").evaluate("bar => bar.value") == 100
     expect(progress.locator("[data-run-text]")).to_contain_text(f"{ORDERS} records stored")
+    expect(page.locator("#runs tbody tr").first).to_contain_text("succeeded")  # the table follows the bar
     progress.scroll_into_view_if_needed()
     screenshot(page, "connection-sync-100")
 

@@ -50,24 +50,47 @@
     return Math.min(99, Math.floor(100 * run.pages_done / run.pages_total));
   }
 
+  var BADGES = { succeeded: "badge-ok", failed: "badge-bad" };
+
+  function setText(element, words) {
+    if (element && element.textContent !== words) { element.textContent = words; }
+  }
+
+  // The run's row among the recent runs follows too, so the page never contradicts itself.
+  function updateRow(run) {
+    var row = document.querySelector('tr[data-run-id="' + run.run_id + '"]');
+    if (!row) { return; }
+    var badge = row.querySelector("[data-run-status]");
+    if (badge) {
+      badge.className = "badge " + (BADGES[run.status] || "badge-muted");
+      setText(badge, run.status);
+    }
+    setText(row.querySelector("[data-run-summary]"), summary(run));
+    // A moment the page did not know yet has only just happened.
+    [["[data-run-started]", run.started_at], ["[data-run-finished]", run.finished_at]].forEach(function (pair) {
+      var cell = row.querySelector(pair[0]);
+      if (cell && pair[1] && !cell.querySelector("time")) { setText(cell, "just now"); }
+    });
+  }
+
   // A running sync's progress bar follows the run until it ends.
   function watch(block) {
     var url = block.getAttribute("data-run-url");
     var bar = block.querySelector("progress");
     var label = block.querySelector("[data-percent]");
     var text = block.querySelector("[data-run-text]");
-    var done = block.querySelector("[data-run-done]");
+    var failed = block.querySelector("[data-run-failed]");
 
     function show(run) {
       var value = percent(run);
       if (value === null) { bar.removeAttribute("value"); } else { bar.value = value; }
       bar.textContent = value === null ? "" : value + "%";
       label.textContent = value === null ? "" : value + "%";
-      var words = summary(run);
-      if (text.textContent !== words) { text.textContent = words; }
+      setText(text, summary(run));
       block.setAttribute("data-status", run.status);
+      updateRow(run);
       if (run.status === "succeeded" || run.status === "failed") {
-        if (done) { done.hidden = false; }
+        if (failed) { failed.hidden = run.status !== "failed"; }
         return;
       }
       window.setTimeout(poll, POLL_MS);
