@@ -1,7 +1,7 @@
 """Rows for tests that need a connection without going through a store."""
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import config
 from connections.credentials import Vault, mask_access_token
@@ -47,6 +47,7 @@ def make_connection(
             Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, public_id))
             for index, topic in enumerate(TOPICS)
         ]
-        connection.schedules = default_schedules(datetime.now(UTC))
+        # Not due: there is no store behind these connections to poll.
+        connection.schedules = default_schedules(datetime.now(UTC) + timedelta(days=1))
         session.add(connection)
     return public_id
