@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from connections.credentials import Vault, mask_access_token
-from connections.urls import StoreUrlError, check_store_url
 from db.models import Connection, Webhook
 from db.types import utcnow
 from jobs.scheduling import default_schedules
+from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
 from stores.woocommerce.verify import Verification, verify_store
 from webhooks.registration import WebhookState, delivery_url, register_webhooks, remove_webhooks
@@ -93,6 +93,7 @@ class ConnectionService:
             timeout=self.settings.store_timeout_seconds,
             verify=self.settings.store_ca_bundle or True,
             retry=retry,
+            allow_private=self.settings.allow_private_store_urls,
         )
 
     # -- verifying -----------------------------------------------------------------------
@@ -109,6 +110,7 @@ class ConnectionService:
             secret,
             timeout=self.settings.store_timeout_seconds,
             verify=self.settings.store_ca_bundle or True,
+            allow_private=self.settings.allow_private_store_urls,
         )
 
     # -- changing ------------------------------------------------------------------------

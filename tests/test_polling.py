@@ -265,3 +265,18 @@ def test_sync_input_is_validated(client, connect):
     response = client.post(f"/api/connections/{connection['id']}/sync", json={"entity": "coupons"})
     assert response.status_code == 422
     assert "entity" in response.json["errors"]
+
+
+def test_store_trouble_during_a_poll_skips_no_record(client, store, connect, run_jobs):
+    connection = connect()
+    orders = make_orders(store, 250)
+    store.fail_next("/orders", 503, count=2, retry_after=0)
+    store.fail_next("/orders", 429, count=1, retry_after=1)
+    store.delay_next("/orders", 6, count=1)  # longer than the store timeout (5 s in tests)
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    result = sync_run(client, connection["id"], run["run_id"])
+    rows = stored(client, connection["id"], "orders")
+    print(f"figures poll-store-trouble: on_store={len(orders)} stored={len(rows)} skipped={len(orders) - len(rows)}")
+    assert result["status"] == "succeeded", result
+    assert set(rows) == {str(order["id"]) for order in orders}

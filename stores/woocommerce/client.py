@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce import errors
 from stores.woocommerce.auth import make_auth
 from stores.woocommerce.errors import StoreError
@@ -118,6 +119,7 @@ class WooCommerceClient:
         timeout: float = 20.0,
         verify: bool | str = True,
         retry: RetryPolicy = NO_RETRY,
+        allow_private: bool = True,
         session: requests.Session | None = None,
     ):
         self.api_url = normalize_api_url(api_url)
@@ -126,6 +128,7 @@ class WooCommerceClient:
         self._timeout = timeout
         self._verify = verify
         self._retry = retry
+        self._allow_private = allow_private
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
         # Proxy settings and .netrc from the environment must not add or replace credentials.
@@ -205,6 +208,12 @@ class WooCommerceClient:
     ) -> requests.Response:
         """Send a request to a path under the store root; transport failures become StoreError."""
         url = f"{self.api_url}{path}"
+        if not self._allow_private:
+            # Checked on every request, not only at verification: DNS can change its answer.
+            try:
+                check_store_url(url, allow_private=False)
+            except StoreUrlError as error:
+                raise StoreError(errors.UNREACHABLE, f"the store URL {error}") from None
         started = time.monotonic()
         try:
             response = self._session.request(

@@ -35,16 +35,21 @@ class Verification:
 
 
 def verify_store(
-    api_url: str, consumer_key: str, consumer_secret: str, *, timeout: float = 20.0, verify: bool | str = True
+    api_url: str,
+    consumer_key: str,
+    consumer_secret: str,
+    *,
+    timeout: float = 20.0,
+    verify: bool | str = True,
+    allow_private: bool = True,
 ) -> Verification:
     """Check the store end to end; raise StoreError with a diagnosis code when it fails."""
     api_url = normalize_api_url(api_url)
-    home_url = _discover(api_url, timeout=timeout, verify=verify)
+    options = {"timeout": timeout, "verify": verify, "allow_private": allow_private}
+    home_url = _discover(api_url, **options)
     last_error: StoreError | None = None
     for mode in candidate_modes(api_url):
-        with WooCommerceClient(
-            api_url, consumer_key, consumer_secret, mode, home_url=home_url, timeout=timeout, verify=verify
-        ) as client:
+        with WooCommerceClient(api_url, consumer_key, consumer_secret, mode, home_url=home_url, **options) as client:
             try:
                 environment = _read_environment(client)
             except _CredentialsIgnored as ignored:
@@ -68,9 +73,9 @@ class _CredentialsIgnored(Exception):
         self.error = error
 
 
-def _discover(api_url: str, *, timeout: float, verify: bool | str) -> str | None:
+def _discover(api_url: str, **options) -> str | None:
     """Find the WordPress REST index and WooCommerce in it; answer the store's home URL."""
-    with WooCommerceClient(api_url, "", "", "basic", timeout=timeout, verify=verify) as client:
+    with WooCommerceClient(api_url, "", "", "basic", **options) as client:
         response = client.send("GET", "/wp-json/", params={"_fields": INDEX_FIELDS}, authenticated=False)
         if response.status_code == 404:
             # WordPress with permalinks on "Plain" still answers ?rest_route=, never /wp-json/.

@@ -1,0 +1,121 @@
+"""Hostile and broken input: a clear status, nothing stored or changed, no secret anywhere."""
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
+
+from db.models import Connection
+from db.session import transaction
+from stores.woocommerce.client import WooCommerceClient
+from stores.woocommerce.errors import StoreError
+from stores.woocommerce.verify import verify_store
+from tests.conftest import ADMIN_TOKEN, SECRET_KEY
+from tests.factories import make_connection
+from tests.fixtures import load_delivery
+from tests.test_event_jobs import deliver
+from tests.test_receiver import post_delivery, queued
+from webhooks.signature import sign
+
+
+def test_empty_signed_body_is_400(anonymous, app, redis_client):
+    connection_id = make_connection()
+    delivery = load_delivery("02")
+    response = post_delivery(anonymous, connection_id, delivery, body=b"", headers={"X-WC-Webhook-Signature": sign(b"", delivery.secret)})
+    assert response.status_code == 400
+    assert queued(redis_client) == 0
+
+
+def test_non_ascii_signature_header_is_401(app, redis_client):
+    connection_id = make_connection()
+    delivery = load_delivery("02")
+    # Raw WSGI, so the header reaches the app as the bytes a client sent (latin-1 decoded).
+    environ_headers = {"HTTP_X_WC_WEBHOOK_SIGNATURE": "sig\xe9\xe8", "HTTP_X_WC_WEBHOOK_TOPIC": "order.created"}
+    response = app.test_client().post(
+        f"/webhooks/woocommerce/{connection_id}", data=delivery.body, environ_base=environ_headers,
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == "signature header is not ASCII"
+    assert queued(redis_client) == 0
+
+
+def test_a_replayed_old_delivery_changes_nothing(app, anonymous, client, redis_client, run_jobs):
+    connection_id = make_connection()
+    deliver(anonymous, connection_id, "04")  # completed
+    run_jobs()
+    redis_client.flushdb()  # long after: the receiver no longer remembers it
+    assert deliver(anonymous, connection_id, "02").status_code == 202  # the pending version, replayed
+    run_jobs()
+    assert client.get(f"/api/connections/{connection_id}/orders/93").json["status"] == "completed"
+
+
+class _Redirector:
+    """A store that answers every request with a redirect to the cloud metadata address."""
+
+    def __enter__(self):
+        app = lambda environ, start: Response(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})(environ, start)  # noqa: E731
+        self.server = make_server("127.0.0.1", 0, app)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_store_redirects_are_reported_never_followed():
+    with _Redirector() as store:
+        with pytest.raises(StoreError) as raised:
+            verify_store(store.url, "ck_x", "cs_y", timeout=3)
+    assert raised.value.code == "unexpected_response"
+    assert "redirects to http://169.254.169.254/latest/meta-data/" in raised.value.message
+
+
+def test_every_request_rechecks_that_the_store_is_public(store):
+    # Verified when public, the name now resolves to loopback (DNS rebinding): refused before sending.
+    client = WooCommerceClient(store.base_url, store.key, store.secret, "oauth1", allow_private=False)
+    with client, pytest.raises(StoreError) as raised:
+        client.get("system_status")
+    assert "non-public address" in raised.value.message
+    assert store.requests == []
+
+
+def test_deliveries_signed_with_the_old_secret_verify_during_the_grace_period(client, anonymous, store, connect, environment):
+    connection = connect()
+    old_secret = store.secret
+    key, secret = store.new_key()
+    assert client.patch(f"/api/connections/{connection['id']}", json={"access_token": key, "secret": secret}).status_code == 200
+    delivery = load_delivery("04")
+    old = post_delivery(anonymous, connection["id"], delivery, headers={"X-WC-Webhook-Signature": sign(delivery.body, old_secret)})
+    new = post_delivery(anonymous, connection["id"], load_delivery("06"), headers={"X-WC-Webhook-Signature": sign(load_delivery("06").body, secret)})
+    assert (old.status_code, new.status_code) == (202, 202)
+    with transaction(environment["DATABASE_URL"]) as session:
+        row = session.query(Connection).filter_by(public_id=connection["id"]).one()
+        row.previous_secret_until = datetime.now(UTC) - timedelta(seconds=1)
+    expired = post_delivery(anonymous, connection["id"], load_delivery("07"), headers={"X-WC-Webhook-Signature": sign(load_delivery("07").body, old_secret)})
+    assert expired.status_code == 401
+
+
+def test_no_secret_reaches_any_log(client, anonymous, store, connect, run_jobs, caplog):
+    caplog.set_level(logging.DEBUG)
+    connection = connect()
+    store.create_order()
+    store.run_cron()
+    run_jobs()
+    client.post(f"/api/connections/{connection['id']}/sync", json={"entity": "orders"})
+    run_jobs()
+    client.post("/api/connections", json={"name": "x", "external_system": "woocommerce", "api_url": store.base_url, "access_token": store.key, "secret": "cs_wrong"})
+    key, secret = store.new_key()
+    client.patch(f"/api/connections/{connection['id']}", json={"access_token": key, "secret": secret})
+    client.delete(f"/api/connections/{connection['id']}")
+    anonymous.get("/api/connections", headers={"Authorization": "Bearer wrong-" + ADMIN_TOKEN})
+    # The emulator's own HTTP server logs full request URLs as a store's web server would; ours never does.
+    ours = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("werkzeug"))
+    for secret_value in (store.secret, store.key, secret, key, ADMIN_TOKEN, SECRET_KEY, "oauth_signature"):
+        assert secret_value not in ours
