@@ -13,6 +13,7 @@ import pytest
 import requests
 from rq.registry import StartedJobRegistry
 
+from jobs.buffer import PROCESSING_KEY, shard_of
 from jobs.queues import EVENTS_QUEUE, queue
 from tests.factories import make_connection
 from tests.guarantees import figures, order_body, send, stored_orders, write_lock
@@ -45,25 +46,23 @@ def test_deliveries_while_redis_is_down_are_spooled_and_stored_when_it_returns(s
     assert (result.lost, result.duplicated) == (0, 0)
 
 
-def _started_job(redis_client) -> bool:
-    return StartedJobRegistry(EVENTS_QUEUE, connection=redis_client).count > 0
-
-
-def test_a_worker_killed_mid_job_leaves_the_job_to_be_run_again(start_service, database_url, redis_client):
+def test_a_worker_killed_mid_batch_leaves_the_batch_for_the_next_drain(start_service, database_url, redis_client):
     connection_id = make_connection()
-    service = start_service(workers=1, extra=FAST_RETRIES)
+    service = start_service(workers=1, clock=True, extra=FAST_RETRIES)
     lock = write_lock(database_url)
     lock.__enter__()
     try:
         acknowledged, ids = deliver_all(service.url, connection_id, [(7, 1)])
-        wait_until(lambda: _started_job(redis_client), what="the job running")
+        processing = PROCESSING_KEY.format(shard=shard_of(connection_id))
+        wait_until(lambda: redis_client.llen(processing) == 1, what="the batch claimed, its write waiting")
         service.processes.kill("worker0", signal.SIGKILL)  # the worker and its work horse
         service.processes.wait("worker0")
     finally:
         lock.__exit__(None, None, None)
-    # RQ's maintenance finds the job abandoned once its execution expires (here: now).
-    StartedJobRegistry(EVENTS_QUEUE, connection=redis_client).cleanup(timestamp=time.time() + 3600)
-    service.processes.start("worker1", "-m", "jobs.worker")
+    assert redis_client.llen(processing) == 1  # claimed, not stored
+    # The dead job's drain lock and drain-queued mark expire (2 min, 1 min); here: now.
+    redis_client.delete(*redis_client.keys("storelink:events:*:drain-*"))
+    service.processes.start("worker1", "-m", "jobs.worker")  # the clock queues a drain for the shard
     wait_until(lambda: stored_orders(database_url), timeout=30, what="the order stored by a new worker")
     result = figures("worker-sigkill", database_url, 1, ids, acknowledged)
     assert (result.stored, result.lost, result.duplicated) == (1, 0, 0)
@@ -76,7 +75,8 @@ def test_a_worker_stopped_by_sigterm_mid_job_loses_nothing(start_service, databa
     lock.__enter__()
     try:
         acknowledged, ids = deliver_all(service.url, connection_id, [(8, 1)])
-        wait_until(lambda: _started_job(redis_client), what="the job running")
+        processing = PROCESSING_KEY.format(shard=shard_of(connection_id))
+        wait_until(lambda: redis_client.llen(processing) == 1, what="the batch claimed, its write waiting")
         service.processes.kill("worker0", signal.SIGTERM)  # Heroku, on every deploy
         time.sleep(7)  # HerokuWorker interrupts the job after its shutdown delay
     finally:
