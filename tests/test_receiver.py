@@ -176,3 +176,22 @@ def test_the_first_delivery_of_a_burst_queues_one_drain_job(anonymous, connectio
 def test_failed_registry_is_empty_after_accepting(anonymous, connection_id, redis_client):
     post_delivery(anonymous, connection_id, load_delivery("02"))
     assert FailedJobRegistry(EVENTS_QUEUE, connection=redis_client).count == 0
+
+
+def test_a_connection_is_read_once_per_cache_period_and_deletion_shows_after_it(anonymous, app, connection_id, monkeypatch, environment):
+    import webhooks.receiver as receiver
+    from db.models import Connection
+    from db.session import transaction
+    from db.types import utcnow
+
+    post_delivery(anonymous, connection_id, load_delivery("02"))
+    lookups = []
+    monkeypatch.setattr(receiver, "_lookup", lambda cid, real=receiver._lookup: lookups.append(cid) or real(cid))
+    with transaction(environment["DATABASE_URL"]) as session:
+        session.query(Connection).filter_by(public_id=connection_id).one().deleted_at = utcnow()
+    assert post_delivery(anonymous, connection_id, load_delivery("04")).status_code == 202  # still cached
+    assert lookups == []
+    clock = receiver.time.monotonic() + receiver.CONNECTION_CACHE_SECONDS + 1
+    monkeypatch.setattr(receiver.time, "monotonic", lambda: clock)
+    assert post_delivery(anonymous, connection_id, load_delivery("06")).status_code == 410
+    assert lookups == [connection_id]

@@ -10,9 +10,11 @@ import hashlib
 import json
 import logging
 import re
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +32,12 @@ from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signatur
 log = logging.getLogger(__name__)
 
 bp = Blueprint("receiver", __name__)
+
+# How long the receiver trusts what it read of a connection: a deletion answers 410 at most
+# this much later. A signature that does not match makes it read the connection again, so a
+# new secret verifies at once (and the old one keeps verifying for a day).
+CONNECTION_CACHE_SECONDS = 5.0
+CACHE_EXTENSION = "storelink.receiver_connections"
 
 TOPIC_HEADER = "X-WC-Webhook-Topic"
 DELIVERY_ID_HEADER = "X-WC-Webhook-Delivery-ID"
@@ -51,13 +59,13 @@ VALIDATORS = {
 def receive(connection_id: str):
     """Check, then queue one delivery."""
     try:
-        connection = _lookup(connection_id)
+        connection = _known_connection(connection_id)
     except SQLAlchemyError:
         log.exception("database unavailable; delivery for %s not accepted", connection_id)
         return error_response(503, "unavailable", "the database is unavailable; the delivery was not accepted")
     if connection is None:
         return error_response(404, "not_found", "no connection with that id")
-    if connection.deleted_at is not None:
+    if connection.deleted:
         return error_response(410, "gone", "this connection was deleted; disable the webhook")
 
     body = request.get_data(cache=False)
@@ -65,9 +73,13 @@ def receive(connection_id: str):
     if signature is None and PING_BODY.fullmatch(body):
         return Response(status=200)
     try:
-        verify_signature(body, signature, _secrets(connection))
+        connection = _verify(connection_id, connection, body, signature)
     except SignatureError as error:
         return error_response(401, "invalid_signature", str(error))
+    except _Gone:
+        return error_response(410, "gone", "this connection was deleted; disable the webhook")
+    except SQLAlchemyError:
+        return error_response(503, "unavailable", "the database is unavailable; the delivery was not accepted")
 
     topic = request.headers.get(TOPIC_HEADER, "")
     resource, _, event = topic.partition(".")
@@ -119,6 +131,52 @@ def _queue_drain(shard: int) -> None:
         log.exception("could not queue a drain job for shard %d", shard)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What the receiver needs of a connection, and until when it may trust it."""
+
+    deleted: bool
+    secrets: tuple[str, ...]
+    read_at: float
+
+
+class _Gone(Exception):
+    """The connection turned out to be deleted."""
+
+
+def _verify(connection_id: str, connection: _Known, body: bytes, signature: str | None) -> _Known:
+    """Verify the signature; on a mismatch, read the connection again once (its secret may have just changed)."""
+    try:
+        verify_signature(body, signature, connection.secrets)
+        return connection
+    except SignatureError:
+        fresh = _known_connection(connection_id, fresh=True)
+        if fresh is not None and fresh.deleted:
+            raise _Gone() from None
+        if fresh is None or fresh.secrets == connection.secrets:
+            raise
+        verify_signature(body, signature, fresh.secrets)
+        return fresh
+
+
+def _known_connection(connection_id: str, *, fresh: bool = False) -> _Known | None:
+    """The connection as recently read; the database is asked at most every few seconds per id."""
+    cache = current_app.extensions.setdefault(CACHE_EXTENSION, {})
+    known = cache.get(connection_id)
+    now = time.monotonic()
+    if known is not None and now - known.read_at < CONNECTION_CACHE_SECONDS and not fresh:
+        return known
+    row = _lookup(connection_id)
+    if row is None:
+        return None  # not cached: a connection created a moment later must be found at once
+    known = cache[connection_id] = _Known(
+        deleted=row.deleted_at is not None,
+        secrets=() if row.deleted_at is not None else _secrets(row),
+        read_at=now,
+    )
+    return known
+
+
 def _lookup(connection_id: str):
     """The columns the receiver needs of a connection, or None."""
     session = get_session()
@@ -136,13 +194,13 @@ def _lookup(connection_id: str):
         session.rollback()
 
 
-def _secrets(connection) -> list[str]:
+def _secrets(row) -> tuple[str, ...]:
     """The connection's secret, and the previous one during its grace period after a rotation."""
     vault = get_vault()
-    secrets = [vault.decrypt(connection.secret_encrypted)]
-    if connection.previous_secret_encrypted and connection.previous_secret_until and connection.previous_secret_until > utcnow():
-        secrets.append(vault.decrypt(connection.previous_secret_encrypted))
-    return secrets
+    secrets = [vault.decrypt(row.secret_encrypted)]
+    if row.previous_secret_encrypted and row.previous_secret_until and row.previous_secret_until > utcnow():
+        secrets.append(vault.decrypt(row.previous_secret_encrypted))
+    return tuple(secrets)
 
 
 def _spool(connection_id: str, resource: str, event: str, payload: dict, received_at: datetime):
