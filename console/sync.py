@@ -1,5 +1,7 @@
 """Synchronization from the console: schedules, "Sync now" and its progress, retrying failed jobs."""
 
+import re
+
 from flask import abort, flash, jsonify, redirect, request, url_for
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
@@ -17,6 +19,8 @@ from jobs.scheduling import start_sync
 from web.resources import get_redis, get_session
 
 QUEUE_DOWN = "The job queue is unavailable; try again shortly."
+# Digits only, and few enough that int() never balks.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def _back(connection_id: str, anchor: str):
@@ -24,16 +28,18 @@ def _back(connection_id: str, anchor: str):
 
 
 def _whole_number(text: str) -> int | str:
-    # The API's schema is strict about integers; the form sends text.
-    return int(text) if text.strip().isdigit() else text
+    # The API's schema is strict about integers; the form sends text. Anything else is left
+    # for the schema to refuse with its own message.
+    return int(text) if WHOLE_NUMBER.fullmatch(text.strip()) else text
 
 
 @bp.post("/connections/<connection_id>/schedules/<entity>")
 def edit_schedule(connection_id: str, entity: str):
     """Set an entity's polling interval and whether it polls, validated as the API validates it."""
     connection = connection_service().get(connection_id)
-    if entity not in ENTITIES:
-        abort(404, f"There is no schedule {entity!r}; entities: {', '.join(ENTITIES)}.")
+    schedule = next((item for item in connection.schedules if item.entity == entity), None)
+    if entity not in ENTITIES or schedule is None:
+        abort(404, f"This connection has no schedule {entity!r}; entities: {', '.join(ENTITIES)}.")
     submitted = {"interval_minutes": request.form.get("interval_minutes", ""), "active": "active" in request.form}
     try:
         values = ScheduleInput().load({**submitted, "interval_minutes": _whole_number(submitted["interval_minutes"])})
@@ -41,7 +47,6 @@ def edit_schedule(connection_id: str, entity: str):
         return render_connection(
             connection_id, status=422, schedule_errors={entity: error.messages}, schedule_values={entity: submitted}
         )
-    schedule = next(item for item in connection.schedules if item.entity == entity)
     change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
     get_session().commit()
     state = every(values["interval_minutes"]) if values["active"] else "paused"

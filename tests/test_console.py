@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq.registry import FailedJobRegistry
+from sqlalchemy import select
 
 from console.templating import every, relative
+from db.models import Connection
+from db.session import transaction
 from jobs.queues import EVENTS_QUEUE, POLLS_QUEUE, queue
 from tests.conftest import ADMIN_TOKEN, SECRET_KEY
 from tests.factories import make_connection
@@ -343,7 +346,14 @@ def test_webhooks_the_store_lost_are_shown_missing(console, connect, store):
 
 @pytest.mark.parametrize(
     ("interval", "message"),
-    [("2", "greater than or equal to 5"), ("soon", "Not a valid integer"), ("", "Not a valid integer")],
+    [
+        ("2", "greater than or equal to 5"),
+        ("99999", "less than or equal to 10080"),
+        ("9" * 5000, "Not a valid integer"),
+        ("²", "Not a valid integer"),
+        ("soon", "Not a valid integer"),
+        ("", "Not a valid integer"),
+    ],
 )
 def test_schedules_are_validated_as_the_api_validates_them(console, connect, client, interval, message):
     connection = connect()
@@ -371,6 +381,16 @@ def test_a_schedule_change_is_saved_like_the_api_saves_it(console, connect, clie
         post(console, f"/connections/{connection['id']}/schedules/customers", {"interval_minutes": "30"}).status_code
         == 404
     )
+
+
+def test_a_connection_without_a_schedule_row_answers_404_not_500(console, environment):
+    connection_id = make_connection()
+    with transaction(environment["DATABASE_URL"]) as session:
+        connection = session.scalar(select(Connection).where(Connection.public_id == connection_id))
+        connection.schedules.clear()
+    response = post(console, f"/connections/{connection_id}/schedules/orders", {"interval_minutes": "30"})
+    assert response.status_code == 404
+    assert "no schedule" in text(response)
 
 
 def test_sync_now_shows_progress_that_ends_at_100_percent(console, connect, client, store, run_jobs):
