@@ -11,8 +11,7 @@ from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync
 from connections.service import ConnectionService
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.failures import failed_jobs, queued_counts
-from jobs.schedules import change_schedule
-from jobs.scheduling import active_run, start_sync
+from jobs.scheduling import active_run, change_schedule, start_sync
 from stores.woocommerce.errors import StoreError
 from web.resources import get_redis, get_session, get_settings, get_vault
 from webhooks.registration import list_store_webhooks

@@ -14,8 +14,7 @@ from console.services import connection_service
 from console.templating import every
 from db.models import ENTITIES, SyncRun
 from jobs.failures import retry_failed_job
-from jobs.schedules import change_schedule
-from jobs.scheduling import start_sync
+from jobs.scheduling import change_schedule, start_sync
 from web.resources import get_redis, get_session
 
 QUEUE_DOWN = "The job queue is unavailable; try again shortly."

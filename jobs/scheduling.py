@@ -39,6 +39,20 @@ def default_schedules(now: datetime) -> list[Schedule]:
     ]
 
 
+def change_schedule(
+    schedule: Schedule, *, interval_minutes: int, active: bool, now: datetime | None = None
+) -> Schedule:
+    """Set the interval and whether it polls; the next poll follows from the last one (overdue: now)."""
+    now = now or utcnow()
+    schedule.interval_minutes = interval_minutes
+    schedule.active = active
+    if schedule.last_poll_at is None:
+        schedule.next_poll_at = now
+    else:
+        schedule.next_poll_at = max(now, schedule.last_poll_at + timedelta(minutes=interval_minutes))
+    return schedule
+
+
 def start_sync(session: Session, redis: Redis, connection: Connection, entity: str, *, full: bool, trigger: str) -> tuple[SyncRun, bool]:
     """Queue a poll of `entity`; answer the run and whether it is new (else the active one)."""
     run = SyncRun(
