@@ -51,26 +51,32 @@ def _newer_than_stored(model, modified_at: datetime, undelete: bool):
     return newer
 
 
+def _upsert(session: Session, model, values: dict, undelete: bool) -> tuple[int | None, Outcome]:
+    """Insert the row, or update it where the stored version is older; answer its id and what happened."""
+    row_id = _insert_ignoring_conflict(session, model, values)
+    if row_id is not None:
+        return row_id, Outcome.CREATED
+    row_id = session.execute(
+        update(model)
+        .where(model.connection_id == values["connection_id"], model.external_id == values["external_id"])
+        .where(_newer_than_stored(model, values["modified_at"], undelete))
+        .values(**values)
+        .returning(model.id)
+    ).scalar_one_or_none()
+    return row_id, Outcome.STALE if row_id is None else Outcome.UPDATED
+
+
 def upsert_order(session: Session, connection_id: int, record: dict, *, warehouse: str | None, undelete: bool = False) -> Outcome:
     """Store an order mapped by `stores.woocommerce.mapping.map_order`, if it is newer."""
-    record = dict(record)
-    line_items = record.pop("line_items")
     values = {**record, "connection_id": connection_id, "warehouse": warehouse, "stored_at": utcnow()}
+    line_items = values.pop("line_items")
     values.setdefault("deleted", False)
-    order_id = _insert_ignoring_conflict(session, Order, values)
-    outcome = Outcome.CREATED
-    if order_id is None:
-        order_id = session.execute(
-            update(Order)
-            .where(Order.connection_id == connection_id, Order.external_id == record["external_id"])
-            .where(_newer_than_stored(Order, record["modified_at"], undelete))
-            .values(**values)
-            .returning(Order.id)
-        ).scalar_one_or_none()
-        if order_id is None:
-            return Outcome.STALE
+    order_id, outcome = _upsert(session, Order, values, undelete)
+    if outcome is Outcome.STALE:
+        return outcome
+    if outcome is Outcome.UPDATED:
+        # Line items are replaced as a whole: WooCommerce sends them all with every version.
         session.execute(delete(OrderLineItem).where(OrderLineItem.order_id == order_id))
-        outcome = Outcome.UPDATED
     if line_items:
         session.execute(
             insert(OrderLineItem),
@@ -83,16 +89,7 @@ def upsert_product(session: Session, connection_id: int, record: dict, *, undele
     """Store a product or variation mapped by `map_product`, if it is newer."""
     values = {**record, "connection_id": connection_id, "stored_at": utcnow()}
     values.setdefault("deleted", False)
-    if _insert_ignoring_conflict(session, Product, values) is not None:
-        return Outcome.CREATED
-    updated = session.execute(
-        update(Product)
-        .where(Product.connection_id == connection_id, Product.external_id == record["external_id"])
-        .where(_newer_than_stored(Product, record["modified_at"], undelete))
-        .values(**values)
-        .returning(Product.id)
-    ).scalar_one_or_none()
-    return Outcome.UPDATED if updated is not None else Outcome.STALE
+    return _upsert(session, Product, values, undelete)[1]
 
 
 def mark_deleted(session: Session, model, connection_id: int, external_id: str) -> Outcome:
