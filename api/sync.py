@@ -10,10 +10,11 @@ from api.inputs import load_body
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
 from connections.service import ConnectionService
 from db.models import ENTITIES, Schedule, SyncRun
+from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, start_sync
 from stores.woocommerce.errors import StoreError
-from web.resources import get_redis, get_session, get_settings, get_vault
+from web.resources import get_buffer, get_redis, get_session, get_settings, get_vault
 from webhooks.registration import list_store_webhooks
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
@@ -135,6 +136,8 @@ def _jobs(connection_id: str) -> dict:
     redis = get_redis()
     try:
         queued = queued_counts(redis)
+        # Deliveries accepted but not stored yet, in the shard this connection's events go to.
+        buffered = get_buffer().waiting(shard_of(connection_id))
         failed = [
             {
                 "job_id": job.job_id,
@@ -147,4 +150,4 @@ def _jobs(connection_id: str) -> dict:
         ]
     except RedisError:
         return {"available": False}
-    return {"available": True, "queued": queued, "failed": failed}
+    return {"available": True, "queued": queued, "buffered_events": buffered, "failed": failed}
