@@ -1,5 +1,6 @@
 """`python -m jobs.worker`: the RQ worker for events and polls, with RQ's scheduler for retries."""
 
+import importlib
 import sys
 
 from rq.worker import HerokuWorker
@@ -17,6 +18,10 @@ def main() -> int:
     mid-write, so event jobs are retried and polls resume from their cursor.
     """
     configure_logging()
+    # Imported here, once: every job runs in a forked work horse, which then starts with the
+    # job code, SQLAlchemy and the mapper loaded instead of importing them per job.
+    importlib.import_module("jobs.events")
+    importlib.import_module("jobs.polls")
     connection = redis_connection(get_settings().redis_url)
     worker = HerokuWorker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
     # The scheduler moves retried jobs back into their queue when their delay is over.
