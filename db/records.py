@@ -1,9 +1,9 @@
 """Idempotent, order-safe writes of orders and products.
 
 A record is written only when it is newer (by the store's modification time) than what is
-stored, so duplicates, replays and late deliveries change nothing. Inserts race safely: the
-unique (connection, external id) key decides, and the loser falls back to the conditional
-update.
+stored, so duplicates, replays and late deliveries change nothing. New records go in with
+one INSERT ... ON CONFLICT DO NOTHING for a whole batch; those another writer inserted first
+fall back, like every existing record, to an UPDATE guarded by the modification time.
 """
 
 import enum
@@ -29,19 +29,6 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"  # outside what the connection imports (before order_start)
 
 
-def _insert_ignoring_conflict(session: Session, model, values: dict):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, on either database."""
-    dialect = session.get_bind().dialect.name
-    builder = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
-    statement = (
-        builder(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["connection_id", "external_id"])
-        .returning(model.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
-
-
 def _newer_than_stored(model, modified_at: datetime, undelete: bool):
     """The condition under which an incoming version replaces the stored one."""
     newer = model.modified_at < modified_at
@@ -51,45 +38,15 @@ def _newer_than_stored(model, modified_at: datetime, undelete: bool):
     return newer
 
 
-def _upsert(session: Session, model, values: dict, undelete: bool) -> tuple[int | None, Outcome]:
-    """Insert the row, or update it where the stored version is older; answer its id and what happened."""
-    row_id = _insert_ignoring_conflict(session, model, values)
-    if row_id is not None:
-        return row_id, Outcome.CREATED
-    row_id = session.execute(
-        update(model)
-        .where(model.connection_id == values["connection_id"], model.external_id == values["external_id"])
-        .where(_newer_than_stored(model, values["modified_at"], undelete))
-        .values(**values)
-        .returning(model.id)
-    ).scalar_one_or_none()
-    return row_id, Outcome.STALE if row_id is None else Outcome.UPDATED
-
-
 def upsert_order(session: Session, connection_id: int, record: dict, *, warehouse: str | None, undelete: bool = False) -> Outcome:
     """Store an order mapped by `stores.woocommerce.mapping.map_order`, if it is newer."""
-    values = {**record, "connection_id": connection_id, "warehouse": warehouse, "stored_at": utcnow()}
-    line_items = values.pop("line_items")
-    values.setdefault("deleted", False)
-    order_id, outcome = _upsert(session, Order, values, undelete)
-    if outcome is Outcome.STALE:
-        return outcome
-    if outcome is Outcome.UPDATED:
-        # Line items are replaced as a whole: WooCommerce sends them all with every version.
-        session.execute(delete(OrderLineItem).where(OrderLineItem.order_id == order_id))
-    if line_items:
-        session.execute(
-            insert(OrderLineItem),
-            [{**item, "order_id": order_id, "position": position} for position, item in enumerate(line_items)],
-        )
-    return outcome
+    outcomes = upsert_many(session, Order, connection_id, [record], extra={"warehouse": warehouse}, undelete=undelete)
+    return outcomes[record["external_id"]]
 
 
 def upsert_product(session: Session, connection_id: int, record: dict, *, undelete: bool = False) -> Outcome:
     """Store a product or variation mapped by `map_product`, if it is newer."""
-    values = {**record, "connection_id": connection_id, "stored_at": utcnow()}
-    values.setdefault("deleted", False)
-    return _upsert(session, Product, values, undelete)[1]
+    return upsert_many(session, Product, connection_id, [record], undelete=undelete)[record["external_id"]]
 
 
 def mark_deleted(session: Session, model, connection_id: int, external_id: str) -> Outcome:
@@ -101,3 +58,69 @@ def mark_deleted(session: Session, model, connection_id: int, external_id: str) 
         .returning(model.id)
     ).scalar_one_or_none()
     return Outcome.DELETED if deleted is not None else Outcome.MISSING
+
+
+def upsert_many(
+    session: Session, model, connection_id: int, records: list[dict], *, extra: dict | None = None, undelete: bool = False
+) -> dict[str, Outcome]:
+    """Store many mapped records at once (one INSERT for the new ones); answer each id's outcome.
+
+    Per record the rules are those of `upsert_order` / `upsert_product`: only a newer version
+    replaces the stored one. Orders' line items are replaced with their order.
+    """
+    newest: dict[str, dict] = {}
+    for record in records:
+        current = newest.get(record["external_id"])
+        if current is None or record["modified_at"] >= current["modified_at"]:
+            newest[record["external_id"]] = record
+    if not newest:
+        return {}
+    now = utcnow()
+    rows = []
+    line_items: dict[str, list[dict]] = {}
+    for external_id, record in newest.items():
+        values = {**record, "connection_id": connection_id, "stored_at": now, **(extra or {})}
+        values.setdefault("deleted", False)
+        if model is Order:
+            line_items[external_id] = values.pop("line_items")
+        rows.append(values)
+    builder = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    inserted = dict(
+        (external_id, row_id)
+        for row_id, external_id in session.execute(
+            builder(model)
+            .on_conflict_do_nothing(index_elements=["connection_id", "external_id"])
+            .returning(model.id, model.external_id),
+            rows,
+        )
+    )
+    outcomes = {external_id: Outcome.CREATED for external_id in inserted}
+    replaced: dict[str, int] = {}
+    for values in rows:
+        if values["external_id"] in inserted:
+            continue
+        row_id = session.execute(
+            update(model)
+            .where(model.connection_id == connection_id, model.external_id == values["external_id"])
+            .where(_newer_than_stored(model, values["modified_at"], undelete))
+            .values(**values)
+            .returning(model.id)
+        ).scalar_one_or_none()
+        outcomes[values["external_id"]] = Outcome.STALE if row_id is None else Outcome.UPDATED
+        if row_id is not None:
+            replaced[values["external_id"]] = row_id
+    if model is Order:
+        _replace_line_items(session, {**inserted, **replaced}, line_items, list(replaced.values()))
+    return outcomes
+
+
+def _replace_line_items(session: Session, order_ids: dict[str, int], line_items: dict[str, list[dict]], updated: list[int]) -> None:
+    if updated:
+        session.execute(delete(OrderLineItem).where(OrderLineItem.order_id.in_(updated)))
+    rows = [
+        {**item, "order_id": order_id, "position": position}
+        for external_id, order_id in order_ids.items()
+        for position, item in enumerate(line_items[external_id])
+    ]
+    if rows:
+        session.execute(insert(OrderLineItem), rows)

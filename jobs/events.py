@@ -5,13 +5,14 @@ hundreds per transaction; `ingest_event` stores one, for events that need a job 
 """
 
 import logging
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from sqlalchemy import select, update
 
 from config import get_settings
 from db.models import Connection, Order, Product, Webhook
-from db.records import Outcome, mark_deleted, upsert_order, upsert_product
+from db.records import Outcome, mark_deleted, upsert_many
 from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
 from jobs.queues import EVENTS_QUEUE, RESULT_TTL_SECONDS, enqueue_drain, enqueue_event, queue, redis_connection
@@ -55,18 +56,43 @@ def apply_event(session, connection: Connection, resource: str, event: str, payl
 
 def store_order(session, connection: Connection, payload: dict, *, undelete: bool = False) -> Outcome:
     """Map and upsert one order, unless it was created before the connection's order start."""
-    record = map_order(payload)
-    if record["created_at"] is not None and record["created_at"] < connection.order_start:
-        return Outcome.SKIPPED
-    record["deleted"] = record["status"] == TRASH_STATUS
-    return upsert_order(session, connection.id, record, warehouse=connection.warehouse, undelete=undelete)
+    return _store_one(session, connection, "order", payload, None, undelete)
 
 
 def store_product(session, connection: Connection, payload: dict, *, undelete: bool = False, parent_external_id: str | None = None) -> Outcome:
     """Map and upsert one product or variation."""
-    record = map_product(payload, parent_external_id=parent_external_id)
-    record["deleted"] = record["status"] == TRASH_STATUS
-    return upsert_product(session, connection.id, record, undelete=undelete)
+    return _store_one(session, connection, "product", payload, parent_external_id, undelete)
+
+
+def _store_one(session, connection: Connection, resource: str, payload: dict, parent: str | None, undelete: bool) -> Outcome:
+    outcomes, rejected = store_records(session, connection, resource, [(payload, parent)], undelete=undelete)
+    if rejected:
+        raise rejected[0][1]
+    return next(iter(outcomes.values()), Outcome.SKIPPED)
+
+
+def store_records(
+    session, connection: Connection, resource: str, items: list[tuple[dict, str | None]], *, undelete: bool = False
+) -> tuple[dict[str, Outcome], list[tuple[dict, MappingError]]]:
+    """Map and upsert many orders or products (with their parent, for variations) in one go.
+
+    Answers each stored id's outcome, and the payloads the mapper refused with why; orders
+    created before the connection's order start are left out.
+    """
+    records, rejected = [], []
+    for payload, parent in items:
+        try:
+            record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)
+        except MappingError as error:
+            rejected.append((payload, error))
+            continue
+        if resource == "order" and record["created_at"] is not None and record["created_at"] < connection.order_start:
+            continue
+        record["deleted"] = record["status"] == TRASH_STATUS
+        records.append(record)
+    extra = {"warehouse": connection.warehouse} if resource == "order" else None
+    outcomes = upsert_many(session, RESOURCES[resource], connection.id, records, extra=extra, undelete=undelete)
+    return outcomes, rejected
 
 
 def drain_events(shard: int) -> dict:
@@ -112,15 +138,8 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
             if connection.deleted_at is None
         }
-        for event in collapse(events):
-            connection = connections.get(event.connection_id)
-            if connection is None:
-                continue  # removed since: its events go with it
-            try:
-                # Mapping comes before any write, so a payload that fails it leaves nothing behind.
-                apply_event(session, connection, event.resource, event.event, event.payload)
-            except MappingError:
-                poisoned.append(event)
+        for round_events in _rounds(collapse(events)):
+            poisoned += _apply_round(session, connections, round_events)
         _record_last_deliveries(session, connections, events)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
@@ -129,6 +148,39 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
     return len(events)
+
+
+def _rounds(events: list[Event]) -> list[list[Event]]:
+    """Split collapsed events into rounds: a record's first event in round 1, its second in round 2..."""
+    rounds: list[list[Event]] = []
+    depth: Counter = Counter()
+    for event in events:
+        key = (event.connection_id, event.resource, str(event.payload.get("id")))
+        if depth[key] == len(rounds):
+            rounds.append([])
+        rounds[depth[key]].append(event)
+        depth[key] += 1
+    return rounds
+
+
+def _apply_round(session, connections: dict[str, Connection], events: list[Event]) -> list[Event]:
+    """Apply events of different records together; answer those the mapper refused."""
+    groups: dict[tuple[str, str, bool], list[Event]] = defaultdict(list)
+    for event in events:
+        connection = connections.get(event.connection_id)
+        if connection is None:
+            continue  # removed since: its events go with it
+        if event.event == "deleted":
+            mark_deleted(session, RESOURCES[event.resource], connection.id, deleted_id(event.payload))
+        else:
+            groups[(event.connection_id, event.resource, event.event == "restored")].append(event)
+    poisoned = []
+    for (connection_id, resource, undelete), group in groups.items():
+        items = [(event.payload, None) for event in group]
+        _, rejected = store_records(session, connections[connection_id], resource, items, undelete=undelete)
+        refused = {id(payload) for payload, _ in rejected}
+        poisoned += [event for event in group if id(event.payload) in refused]
+    return poisoned
 
 
 def collapse(events: list[Event]) -> list[Event]:

@@ -20,10 +20,9 @@ from db.models import RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, Connection, Order,
 from db.records import Outcome
 from db.session import transaction
 from db.types import utcnow
-from jobs.events import store_order, store_product
+from jobs.events import store_records
 from stores.woocommerce.client import RetryPolicy, WooCommerceClient
 from stores.woocommerce.errors import StoreError
-from stores.woocommerce.mapping import MappingError
 from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids
 
 log = logging.getLogger(__name__)
@@ -141,19 +140,13 @@ class _Poll:
 
     def _store_page(self, page: Page, records: list[tuple[dict, str | None]]) -> None:
         """Store one page and advance the cursor in one transaction."""
-        stored = 0
         with self._session() as session:
             run, connection, schedule = self._load(session)
-            for record, parent in records:
-                try:
-                    if self.entity == "orders":
-                        outcome = store_order(session, connection, record)
-                    else:
-                        outcome = store_product(session, connection, record, parent_external_id=parent)
-                except MappingError as error:
-                    log.warning("sync %s: record %r skipped: %s", self.run_id, record.get("id"), error)
-                    continue
-                stored += outcome in (Outcome.CREATED, Outcome.UPDATED)
+            resource = "order" if self.entity == "orders" else "product"
+            outcomes, rejected = store_records(session, connection, resource, records)
+            for payload, error in rejected:
+                log.warning("sync %s: record %r skipped: %s", self.run_id, payload.get("id"), error)
+            stored = sum(outcome in (Outcome.CREATED, Outcome.UPDATED) for outcome in outcomes.values())
             if page.newest_change is not None:
                 reached = min(page.newest_change, self.started)
                 if schedule.cursor is None or reached > schedule.cursor:

@@ -156,16 +156,16 @@ def test_transient_database_failure_is_retried_later_and_then_stored(app, anonym
     import jobs.events
 
     connection_id = make_connection()
-    real_apply = jobs.events.apply_event
+    real_store = jobs.events.store_records
     calls = []
 
-    def flaky_apply(*args, **kwargs):
+    def flaky_store(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("UPDATE orders", {}, Exception("database is locked"))
-        return real_apply(*args, **kwargs)
+        return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(jobs.events, "apply_event", flaky_apply)
+    monkeypatch.setattr(jobs.events, "store_records", flaky_store)
     deliver(anonymous, connection_id, "04")
     run_jobs()
     events = queue(EVENTS_QUEUE, redis_client)
