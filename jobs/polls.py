@@ -23,7 +23,7 @@ from db.types import utcnow
 from jobs.events import store_records
 from stores.woocommerce.client import RetryPolicy, WooCommerceClient
 from stores.woocommerce.errors import StoreError
-from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids
+from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched
 
 log = logging.getLogger(__name__)
 
@@ -126,16 +126,13 @@ class _Poll:
         since = since or self.order_start
         # Trashed orders only show with status=trash; both walks share the cursor's start.
         for status in ("any", "trash"):
-            for page in iter_changed(client, "orders", since=since, until=self.started, params={**params, "status": status}):
+            pages = iter_changed(client, "orders", since=since, until=self.started, params={**params, "status": status})
+            for page in prefetched(pages):
                 self._store_page(page, [(record, None) for record in page.records])
 
     def _walk_products(self, client: WooCommerceClient, since: datetime | None) -> None:
-        for page in iter_changed(client, "products", since=since, until=self.started, params={"status": "any"}):
-            records: list[tuple[dict, str | None]] = []
-            for product in page.records:
-                records.append((product, None))
-                if product.get("type") == "variable":
-                    records.extend((variation, str(product.get("id"))) for variation in _variations(client, product))
+        pages = iter_changed(client, "products", since=since, until=self.started, params={"status": "any"})
+        for page, records in prefetched((page, _with_variations(client, page)) for page in pages):
             self._store_page(page, records)
 
     def _store_page(self, page: Page, records: list[tuple[dict, str | None]]) -> None:
@@ -240,6 +237,16 @@ class _Poll:
         with self._session() as session:
             run, _, _ = self._load(session)
             return {"status": run.status, "pages_done": run.pages_done, "records": run.records, "deleted": run.deleted}
+
+
+def _with_variations(client: WooCommerceClient, page: Page) -> list[tuple[dict, str | None]]:
+    """A page's products, each variable one followed by its variations (with the parent's id)."""
+    records: list[tuple[dict, str | None]] = []
+    for product in page.records:
+        records.append((product, None))
+        if product.get("type") == "variable":
+            records.extend((variation, str(product.get("id"))) for variation in _variations(client, product))
+    return records
 
 
 def _variations(client: WooCommerceClient, product: dict) -> list[dict]:

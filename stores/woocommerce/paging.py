@@ -11,12 +11,16 @@ single use. Two walks are offered:
   shift while it runs, so callers confirm what looks missing before acting on it.
 """
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from stores.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
 
+T = TypeVar("T")
 # The modified_after filter is exclusive and counts whole seconds.
 FILTER_RESOLUTION = timedelta(seconds=1)
 # WooCommerce's date filter format with dates_are_gmt=true: no offset, UTC.
@@ -113,3 +117,45 @@ def existing_ids(client: WooCommerceClient, path: str, ids: list[str], *, params
         if isinstance(response.body, list):
             found.update(str(record.get("id")) for record in response.body if isinstance(record, dict))
     return found
+
+
+def prefetched(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Yield `pages` while the next ones are already being fetched, in a thread.
+
+    A poll then waits for the slower of fetching and storing, not for both one after the
+    other. The walk's state (the keyset) depends only on pages fetched, never on storing.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        handoff.put((_PAGE, page), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put((_DONE, None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            handoff.put((_ERROR, error))
+
+    producer = threading.Thread(target=produce, name="page-prefetch", daemon=True)
+    producer.start()
+    try:
+        while True:
+            kind, item = handoff.get()
+            if kind is _DONE:
+                return
+            if kind is _ERROR:
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join(timeout=5)
+
+
+_PAGE, _DONE, _ERROR = object(), object(), object()
