@@ -16,17 +16,12 @@ from api.schemas import (
     product_json,
     webhook_json,
 )
-from connections.service import ConnectionService
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
-from web.resources import get_session, get_settings, get_vault
+from web.resources import connection_service, get_session
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
-
-
-def _service() -> ConnectionService:
-    return ConnectionService(get_settings(), get_session(), get_vault())
 
 
 def _detail(connection) -> dict:
@@ -38,7 +33,7 @@ def verify():
     """Check fields against the store without saving anything."""
     fields = load_body(VerifyInput())
     try:
-        verification = _service().verify(fields["api_url"], fields["access_token"], fields["secret"])
+        verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
     except StoreError as error:
         return jsonify(ok=False, error=error.to_dict())
     return jsonify(ok=True, store={**verification.store, "auth_mode": verification.auth_mode})
@@ -49,7 +44,7 @@ def create():
     """Verify, save, register webhooks: 201 with the connection, or 400 with the diagnosis."""
     fields = load_body(ConnectionInput())
     try:
-        connection = _service().create(fields)
+        connection = connection_service().create(fields)
     except StoreError as error:
         return error_response(400, error.code, error.message)
     return jsonify(_detail(connection)), 201, {"Location": url_for(".get", connection_id=connection.public_id)}
@@ -58,19 +53,19 @@ def create():
 @bp.get("")
 def list_connections():
     """Every active connection."""
-    return jsonify(items=[connection_json(connection) for connection in _service().list_active()])
+    return jsonify(items=[connection_json(connection) for connection in connection_service().list_active()])
 
 
 @bp.get("/<connection_id>")
 def get(connection_id: str):
     """One connection with its webhooks."""
-    return jsonify(_detail(_service().get(connection_id)))
+    return jsonify(_detail(connection_service().get(connection_id)))
 
 
 @bp.patch("/<connection_id>")
 def patch(connection_id: str):
     """Change fields; new credentials or URL are verified first and webhooks re-registered."""
-    service = _service()
+    service = connection_service()
     connection = service.get(connection_id)
     changes = load_body(ConnectionPatch(), partial=True)
     try:
@@ -87,7 +82,7 @@ def delete(connection_id: str):
     A 204 has no body, so webhooks the store would not delete are reported in a header
     (their store ids) and in the log.
     """
-    service = _service()
+    service = connection_service()
     removal = service.delete(service.get(connection_id))
     response = Response(status=204)
     if removal.failures:
@@ -96,7 +91,7 @@ def delete(connection_id: str):
 
 
 def _page(model, connection_id: str, serialize):
-    connection = _service().get(connection_id)
+    connection = connection_service().get(connection_id)
     query = load_query(PageQuery())
     conditions = [model.connection_id == connection.id]
     if "status" in query:
@@ -116,7 +111,7 @@ def _page(model, connection_id: str, serialize):
 
 
 def _one(model, connection_id: str, external_id: str):
-    connection = _service().get(connection_id)
+    connection = connection_service().get(connection_id)
     return get_session().scalar(
         select(model).where(model.connection_id == connection.id, model.external_id == external_id)
     )

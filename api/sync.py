@@ -8,13 +8,12 @@ from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
-from connections.service import ConnectionService
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
-from jobs.scheduling import active_run, change_schedule, start_sync
+from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
-from web.resources import get_buffer, get_redis, get_session, get_settings, get_vault
+from web.resources import connection_service, get_buffer, get_redis, get_session
 from webhooks.registration import list_store_webhooks
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
@@ -23,21 +22,17 @@ require_admin_token(bp)
 RECENT_RUNS_SHOWN = 10
 
 
-def _service() -> ConnectionService:
-    return ConnectionService(get_settings(), get_session(), get_vault())
-
-
 @bp.get("/<connection_id>/schedules")
 def list_schedules(connection_id: str):
     """The polling schedule of each entity."""
-    connection = _service().get(connection_id)
+    connection = connection_service().get(connection_id)
     return jsonify(items=[schedule_json(schedule) for schedule in connection.schedules])
 
 
 @bp.put("/<connection_id>/schedules/<entity>")
 def put_schedule(connection_id: str, entity: str):
     """Set an entity's polling interval and whether it polls at all."""
-    connection = _service().get(connection_id)
+    connection = connection_service().get(connection_id)
     if entity not in ENTITIES:
         return error_response(404, "not_found", f"no schedule {entity!r}; entities: {', '.join(ENTITIES)}")
     values = load_body(ScheduleInput())
@@ -53,7 +48,7 @@ def put_schedule(connection_id: str, entity: str):
 @bp.post("/<connection_id>/sync")
 def sync_now(connection_id: str):
     """Poll an entity now: 202 with the run (the one already active, if any)."""
-    connection = _service().get(connection_id)
+    connection = connection_service().get(connection_id)
     values = load_body(SyncInput())
     try:
         run, created = start_sync(
@@ -67,7 +62,7 @@ def sync_now(connection_id: str):
 @bp.get("/<connection_id>/sync-runs")
 def list_sync_runs(connection_id: str):
     """The most recent sync runs, newest first."""
-    connection = _service().get(connection_id)
+    connection = connection_service().get(connection_id)
     runs = get_session().scalars(
         select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(RECENT_RUNS_SHOWN)
     )
@@ -77,10 +72,8 @@ def list_sync_runs(connection_id: str):
 @bp.get("/<connection_id>/sync-runs/<run_id>")
 def get_sync_run(connection_id: str, run_id: str):
     """One run's status and progress."""
-    connection = _service().get(connection_id)
-    run = get_session().scalar(
-        select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.public_id == run_id)
-    )
+    connection = connection_service().get(connection_id)
+    run = find_run(get_session(), connection.id, run_id)
     if run is None:
         return error_response(404, "not_found", "no sync run with that id in this connection")
     return jsonify(sync_run_json(run))
@@ -89,7 +82,7 @@ def get_sync_run(connection_id: str, run_id: str):
 @bp.get("/<connection_id>/status")
 def status(connection_id: str):
     """Webhook health as the store reports it, polling per entity, queued and failed jobs."""
-    service = _service()
+    service = connection_service()
     connection = service.get(connection_id)
     store = {"reachable": True, "error": None}
     on_store: dict[int, dict] = {}

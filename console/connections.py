@@ -6,11 +6,10 @@ from sqlalchemy import select
 
 from console.blueprint import bp
 from console.health import health_of, last_delivery, webhook_report
-from console.services import connection_service
 from db.models import SyncRun
 from jobs.failures import failed_jobs
 from jobs.scheduling import active_run
-from web.resources import get_redis, get_session
+from web.resources import connection_service, get_redis, get_session
 
 RECENT_RUNS_SHOWN = 10
 

@@ -12,8 +12,8 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from console.new_connection import MISSING
-from console.services import connection_service
 from stores.woocommerce.errors import StoreError
+from web.resources import connection_service
 
 FIELDS = ("name", "api_url", "access_token", "secret", "order_start", "warehouse", "company_group")
 # Blank means "keep what is stored": keys are never shown, so they cannot be prefilled.

@@ -15,9 +15,9 @@ from api.schemas import ConnectionInput, VerifyInput
 from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
-from console.services import connection_service
 from db.types import utcnow
 from stores.woocommerce.errors import StoreError
+from web.resources import connection_service
 
 FORM_FIELDS = (
     "name",

@@ -5,17 +5,15 @@ import re
 from flask import abort, flash, jsonify, redirect, request, url_for
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
 from api.schemas import ScheduleInput, SyncInput, sync_run_json
 from console.blueprint import bp
 from console.connections import render_connection
-from console.services import connection_service
 from console.templating import every
-from db.models import ENTITIES, SyncRun
+from db.models import ENTITIES
 from jobs.failures import retry_failed_job
-from jobs.scheduling import change_schedule, start_sync
-from web.resources import get_redis, get_session
+from jobs.scheduling import change_schedule, find_run, start_sync
+from web.resources import connection_service, get_redis, get_session
 
 QUEUE_DOWN = "The job queue is unavailable; try again shortly."
 # Digits only, and few enough that int() never balks.
@@ -80,9 +78,7 @@ def sync_now(connection_id: str):
 def sync_run(connection_id: str, run_id: str):
     """One run's progress for the page's progress bar: the admin API's shape, behind the session."""
     connection = connection_service().get(connection_id)
-    run = get_session().scalar(
-        select(SyncRun).where(SyncRun.connection_id == connection.id, SyncRun.public_id == run_id)
-    )
+    run = find_run(get_session(), connection.id, run_id)
     if run is None:
         return jsonify(error={"code": "not_found", "message": "no sync run with that id in this connection"}), 404
     return jsonify(sync_run_json(run))

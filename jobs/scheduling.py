@@ -96,6 +96,11 @@ def active_run(session: Session, connection_id: int, entity: str) -> SyncRun | N
     )
 
 
+def find_run(session: Session, connection_id: int, run_id: str) -> SyncRun | None:
+    """A connection's sync run by its public id."""
+    return session.scalar(select(SyncRun).where(SyncRun.connection_id == connection_id, SyncRun.public_id == run_id))
+
+
 def enqueue_due_polls(session: Session, redis: Redis, now: datetime | None = None) -> list[SyncRun]:
     """Start every poll whose time has come; answer the runs started."""
     now = now or utcnow()

@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from connections.credentials import Vault
+from connections.service import ConnectionService
 from db.session import get_sessionmaker
 from jobs.buffer import EventBuffer
 from jobs.queues import redis_connection
 
 EXTENSION = "storelink"
+# Pages that ask a store something while an operator waits give up after this long.
+QUICK_STORE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass
@@ -45,6 +48,15 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_sessionmaker(get_settings().database_url, deferred=True)()
     return g.db_session
+
+
+def connection_service(*, quick: bool = False) -> ConnectionService:
+    """The connection use cases for this request; `quick` caps how long a store may take (pages an operator waits on)."""
+    settings = get_settings()
+    if quick:
+        timeout = min(settings.store_timeout_seconds, QUICK_STORE_TIMEOUT_SECONDS)
+        settings = settings.with_overrides({"store_timeout_seconds": timeout})
+    return ConnectionService(settings, get_session(), get_vault())
 
 
 def get_redis() -> Redis:
