@@ -70,4 +70,4 @@ def change_digest(body: bytes) -> str:
 
 def order_envelope(connection_id: str, body: bytes, received_at: datetime) -> str:
     """The event as the receiver buffers it."""
-    return envelope(connection_id, "order", "updated", received_at.isoformat(), body)
+    return envelope(connection_id, "order", "updated", received_at.isoformat(), body.decode())

@@ -69,10 +69,10 @@ def shard_of(connection_id: str) -> int:
     return zlib.crc32(connection_id.encode()) % SHARDS
 
 
-def envelope(connection_id: str, resource: str, event: str, received_at: str, body: bytes) -> str:
-    """An event as buffered: the delivery's JSON body embedded as is, not parsed and re-encoded."""
+def envelope(connection_id: str, resource: str, event: str, received_at: str, body: str) -> str:
+    """An event as buffered: the delivery's JSON body (a JSON object) embedded as is, not re-encoded."""
     head = json.dumps({"c": connection_id, "r": resource, "e": event, "t": received_at})
-    return f'{head[:-1]},"p":{body.decode("utf-8")}}}'
+    return f'{head[:-1]},"p":{body}}}'
 
 
 @dataclass(frozen=True)

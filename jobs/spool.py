@@ -42,7 +42,7 @@ def drain_spool(session: Session, buffer: EventBuffer) -> int:
         if not batch:
             return moved
         for delivery in batch:
-            body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+            body = json.dumps(delivery.payload, separators=(",", ":"))
             message = envelope(
                 delivery.connection_public_id, delivery.resource, delivery.event, delivery.received_at.isoformat(), body
             )

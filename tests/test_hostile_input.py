@@ -30,6 +30,16 @@ def test_empty_signed_body_is_400(anonymous, app, redis_client):
     assert queued(redis_client) == 0
 
 
+def test_signed_json_that_is_not_utf8_is_400(anonymous, app, redis_client):
+    connection_id = make_connection()
+    delivery = load_delivery("02")
+    body = delivery.body.decode().encode("utf-16")  # JSON all the same, to a lenient parser
+    response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_json"
+    assert queued(redis_client) == 0
+
+
 def test_non_ascii_signature_header_is_401(app, redis_client):
     connection_id = make_connection()
     delivery = load_delivery("02")

@@ -87,9 +87,11 @@ def receive(connection_id: str):
     if validate is None:
         return error_response(400, "unsupported_topic", f"topic {topic!r} is not one Storelink handles")
     try:
-        payload = json.loads(body)
+        # WooCommerce sends ASCII JSON; anything not UTF-8 is refused rather than re-encoded.
+        text = body.decode("utf-8")
+        payload = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return error_response(400, "invalid_json", "the body is not JSON")
+        return error_response(400, "invalid_json", "the body is not UTF-8 JSON")
     try:
         if not isinstance(payload, dict):
             raise MappingError("payload", "must be an object")
@@ -99,7 +101,7 @@ def receive(connection_id: str):
 
     received_at = utcnow()
     digest = _change_digest(resource, payload, body)
-    message = envelope(connection_id, resource, event, received_at.isoformat(), body)
+    message = envelope(connection_id, resource, event, received_at.isoformat(), text)
     buffer = get_buffer()
     try:
         pushed = buffer.push(connection_id, digest, message)
