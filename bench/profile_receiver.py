@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="storelink-profile-"))
-    redis_server = services.RedisServer(workdir / "redis")
+    redis_server = services.RedisServer(workdir / "redis", append_only=True)
     try:
         redis_server.start()
         env = services.environment(redis_server.url, services.sqlite_database(workdir / "db", "profile"))

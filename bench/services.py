@@ -8,15 +8,12 @@ them (`tests/conftest.py`), and every section stops what it started in a `finall
 import contextlib
 import os
 import secrets
-import shutil
 import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import redis
 import requests
 from sqlalchemy.engine import make_url
 
@@ -24,69 +21,13 @@ import config
 from db.migrate import upgrade
 from db.session import dispose_engines
 from tests.services import Processes, free_port, ready, wait_until
+from tests.services import RedisServer as RedisServer  # the sections take it from here
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "bench-admin-token-" + secrets.token_hex(8)
 SECRET_KEY = "bench-secret-key-" + secrets.token_hex(8)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 STARTUP_TIMEOUT_SECONDS = 30
-
-
-class RedisServer:
-    """A private redis-server on a spare port, persisting as production should (AOF, fsync every second)."""
-
-    def __init__(self, directory: Path, *, append_only: bool = True):
-        self.directory = directory
-        self.append_only = append_only
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._process: subprocess.Popen | None = None
-
-    def start(self) -> "RedisServer":
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes" if self.append_only else "no", "--appendfsync", "everysec", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        client = self.client()
-        try:
-            wait_until(lambda: _pings(client), what="redis-server start")
-        finally:
-            client.close()
-        return self
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url)
-
-    def flush(self) -> None:
-        """Forget everything: each section starts from an empty Redis."""
-        client = self.client()
-        try:
-            client.flushall()
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            self._process = None
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.exceptions.ConnectionError:
-        return False
 
 
 def sqlite_database(directory: Path, name: str) -> str:

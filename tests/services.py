@@ -42,34 +42,59 @@ def wait_until(predicate, timeout: float = STARTUP_TIMEOUT_SECONDS, interval: fl
 
 
 class RedisServer:
-    """A private redis-server on a spare port, keeping nothing on disk; it can be stopped and restarted."""
+    """A private redis-server on a spare port; it can be stopped and restarted.
 
-    def __init__(self, directory: Path):
+    By default it keeps nothing on disk (tests); `append_only` persists as production should
+    (AOF, fsync every second), for the benchmarks.
+    """
+
+    def __init__(self, directory: Path, *, append_only: bool = False):
         self.directory = directory
+        self.append_only = append_only
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self) -> "RedisServer":
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)")
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes" if self.append_only else "no", "--appendfsync", "everysec",
              "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        client = redis.Redis.from_url(self.url)
+        client = self.client()
         try:
             wait_until(lambda: _pings(client), what="redis-server start")
+        finally:
+            client.close()
+        return self
+
+    def client(self) -> redis.Redis:
+        """A new client of this server (the caller closes it)."""
+        return redis.Redis.from_url(self.url)
+
+    def flush(self) -> None:
+        """Forget everything."""
+        client = self.client()
+        try:
+            client.flushall()
         finally:
             client.close()
 
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
-            self._process.wait(timeout=10)
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
             self._process = None
 
 
