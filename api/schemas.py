@@ -18,9 +18,23 @@ KEY_MAX = 200
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 _NO_SPACE = re.compile(r"^\S+$")
+# C0 controls and DEL: never meant in a name, and PostgreSQL cannot store NUL at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class ExternalSystem(fields.String):
+class Text(fields.String):
+    """A string without control characters."""
+
+    default_error_messages = {"control": "must not contain control characters"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(text):
+            raise self.make_error("control")
+        return text
+
+
+class ExternalSystem(Text):
     """`woocommerce`, with a precise refusal for systems not supported yet."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -82,10 +96,10 @@ class CredentialsInput(Schema):
         validate=validate.Length(max=URL_MAX),
         error_messages={"invalid": "must be an http:// or https:// URL of the store, e.g. https://shop.example.com"},
     )
-    access_token = fields.String(
+    access_token = Text(
         required=True, validate=[validate.Length(min=4, max=KEY_MAX), _key("ck_", "consumer key")]
     )
-    secret = fields.String(
+    secret = Text(
         required=True, load_only=True, validate=[validate.Length(min=4, max=KEY_MAX), _key("cs_", "consumer secret")]
     )
 
@@ -93,10 +107,10 @@ class CredentialsInput(Schema):
 class ConnectionInput(CredentialsInput):
     """The store owner's form."""
 
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=NAME_MAX), _not_blank])
+    name = Text(required=True, validate=[validate.Length(min=1, max=NAME_MAX), _not_blank])
     order_start = OrderStart(load_default=None)
-    warehouse = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
-    company_group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+    warehouse = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+    company_group = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
 
 
 class ConnectionPatch(ConnectionInput):
@@ -109,7 +123,7 @@ class VerifyInput(ConnectionInput):
     """The same form; only the credentials are required, since nothing is saved."""
 
     external_system = ExternalSystem(load_default="woocommerce")
-    name = fields.String(validate=validate.Length(max=NAME_MAX))
+    name = Text(validate=validate.Length(max=NAME_MAX))
 
 
 class PageQuery(Schema):
@@ -117,7 +131,7 @@ class PageQuery(Schema):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE))
-    status = fields.String(validate=validate.Length(min=1, max=64))
+    status = Text(validate=validate.Length(min=1, max=64))
     modified_since = OrderStart()
 
 

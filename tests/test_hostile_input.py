@@ -131,3 +131,24 @@ def test_no_secret_reaches_any_log(client, anonymous, store, connect, run_jobs, 
     ours = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("werkzeug"))
     for secret_value in (store.secret, store.key, secret, key, ADMIN_TOKEN, SECRET_KEY, "oauth_signature"):
         assert secret_value not in ours
+
+
+def test_nul_characters_in_a_delivery_are_stored_as_replacement_characters(app, anonymous, client, run_jobs):
+    # PostgreSQL text cannot hold NUL; a store's odd product name must not cost the order.
+    connection_id = make_connection()
+    order = load_delivery("04").json()
+    line_items = [{**order["line_items"][0], "name": "Mug\x00XL"}]
+    assert deliver(anonymous, connection_id, "04", line_items=line_items, payment_method="cod\x00").status_code == 202
+    run_jobs()
+    stored = client.get(f"/api/connections/{connection_id}/orders/93").json
+    assert stored["line_items"][0]["name"] == "Mug\ufffdXL"
+    assert stored["payment_method"] == "cod\ufffd"
+
+
+@pytest.mark.parametrize("field", ["name", "warehouse", "company_group"])
+def test_nul_characters_in_connection_fields_are_refused_by_name(client, field):
+    connection_id = make_connection()
+    response = client.patch(f"/api/connections/{connection_id}", json={field: "Stock\x00holm"})
+    assert response.status_code == 422
+    assert response.json["errors"][field] == ["must not contain control characters"]
+    assert client.get(f"/api/connections/{connection_id}").json[field] != "Stock\x00holm"

@@ -236,9 +236,11 @@ def _address(value: Any, field: str) -> dict[str, str | None]:
 
 
 def _text(value: Any, field: str) -> str | None:
-    """Require a string or null, returned unchanged."""
-    if value is None or isinstance(value, str):
-        return value
+    """Require a string or null, returned as is but for NUL characters (U+FFFD instead: PostgreSQL cannot store NUL)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     raise MappingError(field, NOT_STRING)
 
 
