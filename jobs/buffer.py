@@ -12,12 +12,19 @@ Keys, per shard (connections are spread over shards so several workers drain at 
 - `drain-lock`: held by the one drain job working on the shard.
 """
 
+import hashlib
 import json
+import os
 import secrets
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 SHARDS = 4
 EVENTS_KEY = "storelink:events:{shard}"
@@ -36,12 +43,20 @@ BATCH_SIZE = 500
 
 PUSHED, PUSHED_NEEDS_DRAIN, DUPLICATE = 1, 2, 0
 
-# KEYS: dedup, events, drain-queued. ARGV: dedup ttl, envelope, queued ttl.
+# Several events in one call. KEYS: dedup, events, drain-queued for each event in turn.
+# ARGV: dedup ttl, queued ttl, then each event's envelope. Answers one outcome per event.
 _PUSH = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[2])
-if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) then return 2 end
-return 1
+local outcomes = {}
+for i = 1, #ARGV - 2 do
+  local k = (i - 1) * 3
+  if not redis.call('SET', KEYS[k + 1], '1', 'NX', 'EX', ARGV[1]) then
+    outcomes[i] = 0
+  else
+    redis.call('RPUSH', KEYS[k + 2], ARGV[i + 2])
+    if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[2]) then outcomes[i] = 2 else outcomes[i] = 1 end
+  end
+end
+return outcomes
 """
 # KEYS: events, processing. ARGV: batch size. A batch left by a crashed job comes first.
 _CLAIM = """
@@ -92,6 +107,24 @@ def parse(raw: bytes | str) -> Event:
     return Event(data["c"], data["r"], data["e"], data["t"], data["p"])
 
 
+PushedEvent = tuple[str, str, str]  # connection id, digest, envelope
+
+
+def _push_arguments(events: Sequence[PushedEvent]) -> tuple[list[str], list[str | int]]:
+    """The push script's keys and arguments for `events`."""
+    keys: list[str] = []
+    args: list[str | int] = [DEDUP_TTL_SECONDS, DRAIN_QUEUED_TTL_SECONDS]
+    for connection_id, digest, message in events:
+        shard = shard_of(connection_id)
+        keys += (
+            DEDUP_KEY.format(connection_id=connection_id, digest=digest),
+            EVENTS_KEY.format(shard=shard),
+            DRAIN_QUEUED_KEY.format(shard=shard),
+        )
+        args.append(message)
+    return keys, args
+
+
 class EventBuffer:
     """The Redis side of the buffer, shared by the receiver, the drain jobs and the clock."""
 
@@ -104,13 +137,16 @@ class EventBuffer:
 
     def push(self, connection_id: str, digest: str, message: str) -> int:
         """Buffer one event unless seen: DUPLICATE, PUSHED, or PUSHED_NEEDS_DRAIN (queue a drain job)."""
-        shard = shard_of(connection_id)
-        keys = [
-            DEDUP_KEY.format(connection_id=connection_id, digest=digest),
-            EVENTS_KEY.format(shard=shard),
-            DRAIN_QUEUED_KEY.format(shard=shard),
-        ]
-        return int(self._push(keys=keys, args=[DEDUP_TTL_SECONDS, message, DRAIN_QUEUED_TTL_SECONDS]))
+        return self.push_many([(connection_id, digest, message)])[0]
+
+    def push_many(self, events: Sequence[PushedEvent]) -> list[int]:
+        """Buffer several events `(connection id, digest, envelope)` in one script call; one outcome each, in order.
+
+        A failure raises for the whole call, and some of the events may be buffered by then:
+        a caller that keeps them elsewhere on failure may store one twice, never lose one.
+        """
+        keys, args = _push_arguments(events)
+        return [int(outcome) for outcome in self._push(keys=keys, args=args)]
 
     def push_unchecked(self, connection_id: str, message: str) -> None:
         """Buffer an event without deduplication (from the database spool)."""
@@ -156,3 +192,59 @@ class EventBuffer:
     def clear_drain_queued(self, shard: int) -> None:
         """A drain job is finishing: the next delivery must queue another."""
         self.redis.delete(DRAIN_QUEUED_KEY.format(shard=shard))
+
+
+class PushConnection:
+    """`push_many` over a Redis connection of its own, for a caller that never has two calls in flight.
+
+    The receiver's hand-off (`webhooks.handoff.GroupPush`) sends one call at a time per process,
+    so it keeps a connection instead of borrowing one from the pool for every call: redis-py's
+    checkout (a lock, a poll of the socket, its bookkeeping) costs about as much CPU as the
+    call itself. Not thread-safe by design. Errors are redis-py's; after a connection error
+    the next call connects again. An idle connection is checked (PING) before use, as the
+    pool's are (`health_check_interval`), and a call that finds its connection closed is sent
+    again on a new one.
+    """
+
+    def __init__(self, redis: Redis):
+        self._pool = redis.connection_pool
+        self._connection: Connection | None = None
+        self._pid = 0
+        self._sha = hashlib.sha1(_PUSH.encode()).hexdigest()
+
+    def push_many(self, events: Sequence[PushedEvent]) -> list[int]:
+        """As `EventBuffer.push_many`."""
+        keys, args = _push_arguments(events)
+        connection = self._own_connection()
+        try:
+            try:
+                outcomes = self._push(connection, keys, args)
+            except RedisConnectionError:
+                # A connection Redis has closed (a restart, a timeout) shows only when used: once
+                # more on a new one. Events the first try did buffer are then duplicates: still
+                # buffered once, though their drain request may be lost (the clock makes up for it).
+                connection.disconnect()
+                outcomes = self._push(connection, keys, args)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            connection.disconnect()
+            raise
+        return [int(outcome) for outcome in outcomes]
+
+    def _push(self, connection: Connection, keys: list[str], args: list[str | int]) -> list:
+        try:
+            return self._call(connection, "EVALSHA", self._sha, len(keys), *keys, *args)
+        except NoScriptError:  # Redis restarted, or its scripts were flushed
+            self._call(connection, "SCRIPT", "LOAD", _PUSH)
+            return self._call(connection, "EVALSHA", self._sha, len(keys), *keys, *args)
+
+    def _own_connection(self) -> Connection:
+        # A connection is never shared with a forked child (gunicorn may fork after import).
+        if self._connection is None or self._pid != os.getpid():
+            self._connection = self._pool.make_connection()
+            self._pid = os.getpid()
+        return self._connection
+
+    @staticmethod
+    def _call(connection: Connection, *command):
+        connection.send_command(*command)
+        return connection.read_response()

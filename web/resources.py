@@ -10,8 +10,9 @@ from config import Settings
 from connections.credentials import Vault
 from connections.service import ConnectionService
 from db.session import get_sessionmaker
-from jobs.buffer import EventBuffer
+from jobs.buffer import EventBuffer, PushConnection
 from jobs.queues import redis_connection
+from webhooks.handoff import GroupPush
 
 EXTENSION = "storelink"
 # Pages that ask a store something while an operator waits give up after this long.
@@ -25,6 +26,7 @@ class Resources:
     settings: Settings
     vault: Vault
     buffer: EventBuffer | None = None
+    handoff: GroupPush | None = None
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -70,6 +72,14 @@ def get_buffer() -> EventBuffer:
     if resources.buffer is None:
         resources.buffer = EventBuffer(get_redis())
     return resources.buffer
+
+
+def get_handoff() -> GroupPush:
+    """The receiver's way into the buffer: one per process, shared by its request threads."""
+    resources = current_app.extensions[EXTENSION]
+    if resources.handoff is None:
+        resources.handoff = GroupPush(PushConnection(get_redis()).push_many)
+    return resources.handoff
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -26,7 +26,7 @@ from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, envelope, shard_of
 from jobs.queues import enqueue_drain
 from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from web.resources import get_buffer, get_redis, get_session, get_settings, get_vault
+from web.resources import get_handoff, get_redis, get_session, get_settings, get_vault
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
@@ -102,9 +102,8 @@ def receive(connection_id: str):
     received_at = utcnow()
     digest = _change_digest(resource, payload, body)
     message = envelope(connection_id, resource, event, received_at.isoformat(), text)
-    buffer = get_buffer()
     try:
-        pushed = buffer.push(connection_id, digest, message)
+        pushed = get_handoff().push(connection_id, digest, message)
     except RedisError:
         # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
         return _spool(connection_id, resource, event, payload, received_at)
