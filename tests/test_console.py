@@ -585,3 +585,11 @@ def test_times_read_relative_to_now(offset, words):
 )
 def test_intervals_read_in_words(minutes, words):
     assert every(minutes) == words
+
+
+def test_the_api_and_the_receiver_neither_read_nor_refresh_the_console_cookie(console):
+    # `console` is signed in: its cookie goes with every request, and console pages refresh it.
+    assert "Set-Cookie" in console.get("/").headers
+    assert console.get("/api/connections").status_code == 401  # the API wants its token, not the cookie
+    assert "Set-Cookie" not in console.get("/api/connections").headers
+    assert "Set-Cookie" not in console.post("/webhooks/woocommerce/unknown", data=b"{}").headers
