@@ -853,3 +853,16 @@ def test_gmt_times_round_trip(moment):
     assume("T" in text)
     record = map_order(mutate(ORDER_CREATED, ("date_modified_gmt",), text))
     assert record["modified_at"] == moment.replace(microsecond=0, tzinfo=timezone.utc)
+
+
+@given(st.text(alphabet="-0123456789.", max_size=45) | st.from_regex(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", fullmatch=True))
+def test_money_short_cut_for_canonical_strings_agrees_with_parsing(text):
+    """`_money` returns canonical strings as they are; that must be exactly what parsing them gives."""
+    try:
+        parsed = mapping._format_money(mapping._decimal(text, "total"))
+    except MappingError as error:
+        with pytest.raises(MappingError) as raised:
+            mapping._money(text, "total")
+        assert raised.value.reason == error.reason
+    else:
+        assert mapping._money(text, "total") == parsed

@@ -46,6 +46,8 @@ _EXACT = Context(prec=4 * MAX_MONEY_DIGITS, traps=[Inexact, Rounded])
 
 # Money as WooCommerce formats it (wc_format_decimal): optional minus, digits, optional fraction.
 _MONEY_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# Money already in the form `_format_money` writes: no leading zeros, no negative zero.
+_CANONICAL_MONEY_RE = re.compile(r"(?!-0+(?:\.0+)?$)-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 # `*_gmt` date-times: "2026-11-27T10:27:37" (no offset: it IS UTC); fraction/offset tolerated.
 _DATETIME_RE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
@@ -352,6 +354,8 @@ def _format_money(amount: Decimal | None) -> str | None:
 
 def _money(value: Any, field: str) -> str | None:
     """Money as a canonical decimal string, or None when null."""
+    if isinstance(value, str) and len(value) <= MAX_MONEY_DIGITS and _CANONICAL_MONEY_RE.fullmatch(value):
+        return value  # as WooCommerce writes money ("17.98"): already what parsing would give
     return _format_money(_decimal(value, field))
 
 
