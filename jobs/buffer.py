@@ -222,7 +222,8 @@ class PushConnection:
             except RedisConnectionError:
                 # A connection Redis has closed (a restart, a timeout) shows only when used: once
                 # more on a new one. Events the first try did buffer are then duplicates: still
-                # buffered once, though their drain request may be lost (the clock makes up for it).
+                # buffered once, though their drain request may be lost (the clock queues one
+                # when the drain-queued mark expires, within a minute).
                 connection.disconnect()
                 outcomes = self._push(connection, keys, args)
         except (RedisConnectionError, RedisTimeoutError, OSError):

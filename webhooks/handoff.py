@@ -13,18 +13,17 @@ larger calls. Every event is still in Redis before its request is answered.
 import threading
 from collections.abc import Callable, Sequence
 
+from jobs.buffer import PushedEvent
+
 # Events per script call; more wait for the next call.
 MAX_BATCH = 64
-
-Event = tuple[str, str, str]  # connection id, digest, envelope
-
 
 class _Waiter:
     """One request's event and, once its batch is sent, the outcome; or the request to lead the next batch."""
 
     __slots__ = ("event", "outcome", "error", "lead", "_signal")
 
-    def __init__(self, event: Event):
+    def __init__(self, event: PushedEvent):
         self.event = event
         self.outcome: int | None = None
         self.error: BaseException | None = None
@@ -53,7 +52,7 @@ class GroupPush:
     It is never called by two threads at once (so `PushConnection.push_many` will do).
     """
 
-    def __init__(self, push_many: Callable[[Sequence[Event]], list[int]], max_batch: int = MAX_BATCH):
+    def __init__(self, push_many: Callable[[Sequence[PushedEvent]], list[int]], max_batch: int = MAX_BATCH):
         self._push_many = push_many
         self._max_batch = max_batch
         self._mutex = threading.Lock()
@@ -74,6 +73,7 @@ class GroupPush:
         # This request sends the batch: itself (always first in the queue) and those queued behind it.
         with self._mutex:
             batch, self._queued = self._queued[: self._max_batch], self._queued[self._max_batch :]
+        assert batch[0] is waiter
         try:
             outcomes = self._push_many([member.event for member in batch])
             if len(outcomes) != len(batch):
