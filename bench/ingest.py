@@ -8,6 +8,10 @@ connection and body) without signing in Lua. The receiver's figures thus include
 connection lookup, the signature check, the JSON validation and the Redis script that
 deduplicates and buffers, never the duplicate short-cut. No worker runs meanwhile: the
 hand-off to Redis is what is measured.
+
+A third endpoint, the bare route plus one plain `RPUSH` of the body (`BARE_APP_RPUSH=1`),
+runs in the same rounds: the floor for any receiver that hands deliveries to Redis before
+answering, so the receiver's ratio can be read against it.
 """
 
 import math
@@ -20,6 +24,7 @@ from pathlib import Path
 from statistics import mean
 
 from bench import services
+from bench.bare_app import RPUSH_KEY
 from bench.payloads import signed_order
 from bench.report import figure, note, ratio, warn
 from jobs.buffer import EVENTS_KEY, SHARDS
@@ -161,6 +166,7 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
     database_url = services.sqlite_database(workdir / "db", "ingest")
     env = services.environment(redis_server.url, database_url)
     bare_env = services.environment(redis_server.url, database_url)
+    rpush_env = services.environment(redis_server.url, database_url, BARE_APP_RPUSH="1")
     with services.settings_from(env):
         connection_ids = [make_connection() for _ in range(CONNECTIONS)]
     script = workdir / "ingest.lua"
@@ -174,19 +180,26 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
 
     redis_client = redis_server.client()
     bare_runs: list[WrkRun] = []
+    rpush_runs: list[WrkRun] = []
     receiver_runs: list[WrkRun] = []
     try:
         with (
             services.processes(bare_env, workdir / "logs" / "ingest-bare") as bare_processes,
+            services.processes(rpush_env, workdir / "logs" / "ingest-bare-rpush") as rpush_processes,
             services.processes(env, workdir / "logs" / "ingest-receiver") as receiver_processes,
         ):
             bare_url = services.start_web(bare_processes, bare_env, name="bare", app="bench.bare_app:app")
+            rpush_url = services.start_web(rpush_processes, rpush_env, name="bare-rpush", app="bench.bare_app:app")
             receiver_url = services.start_web(receiver_processes, env)
             run_wrk(bare_url, script, warm_seconds)
+            run_wrk(rpush_url, script, warm_seconds)
+            redis_client.delete(RPUSH_KEY)
             offset = run_wrk(receiver_url, script, warm_seconds).last_index
             before = buffered_events(redis_client)
             for _ in range(ROUNDS):
                 bare_runs.append(run_wrk(bare_url, script, seconds))
+                rpush_runs.append(run_wrk(rpush_url, script, seconds))
+                redis_client.delete(RPUSH_KEY)
                 # Start where the last run stopped, on a whole round of bodies: no delivery is sent twice.
                 offset = math.ceil(offset / BODIES) * BODIES
                 receiver_runs.append(run_wrk(receiver_url, script, seconds, offset=offset))
@@ -195,9 +208,13 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
     finally:
         redis_client.close()
     bare_rps = mean(run.rps for run in bare_runs)
+    rpush_rps = mean(run.rps for run in rpush_runs)
     receiver_rps = mean(run.rps for run in receiver_runs)
     figure("ingest_bare_flask", bare_rps, "rps")
     figure("ingest_bare_p99", mean(run.p99_ms for run in bare_runs), "ms")
+    figure("ingest_bare_rpush", rpush_rps, "rps")
+    figure("ingest_bare_rpush_p99", mean(run.p99_ms for run in rpush_runs), "ms")
+    figure("ingest_bare_rpush_vs_bare_flask", ratio(rpush_rps, bare_rps), "ratio")
     figure("ingest_receiver", receiver_rps, "rps")
     figure("ingest_receiver_p99", mean(run.p99_ms for run in receiver_runs), "ms")
     figure("ingest_receiver_p50", mean(run.p50_ms for run in receiver_runs), "ms")
@@ -205,10 +222,12 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
     note(
         "ingest rounds (rps/p99 ms): bare "
         + ", ".join(f"{run.rps:.0f}/{run.p99_ms:.1f}" for run in bare_runs)
+        + "; bare + RPUSH "
+        + ", ".join(f"{run.rps:.0f}/{run.p99_ms:.1f}" for run in rpush_runs)
         + "; receiver "
         + ", ".join(f"{run.rps:.0f}/{run.p99_ms:.1f}" for run in receiver_runs)
     )
-    errors = [run.errors for run in bare_runs + receiver_runs if run.errors]
+    errors = [run.errors for run in bare_runs + rpush_runs + receiver_runs if run.errors]
     if errors:
         warn(f"ingest errors: {errors}")
     requests = sum(run.requests for run in receiver_runs)
