@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from stores.woocommerce import mapping
@@ -855,9 +855,29 @@ def test_gmt_times_round_trip(moment):
     assert record["modified_at"] == moment.replace(microsecond=0, tzinfo=timezone.utc)
 
 
-@given(st.text(alphabet="-0123456789.", max_size=45) | st.from_regex(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", fullmatch=True))
-def test_money_short_cut_for_canonical_strings_agrees_with_parsing(text):
-    """`_money` returns canonical strings as they are; that must be exactly what parsing them gives."""
+@given(
+    st.text(alphabet="-0123456789.", max_size=45)
+    | st.from_regex(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", fullmatch=True)
+    | st.floats()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.booleans()
+)
+@example("-0")
+@example("-0.00")
+@example(-0.0)
+@example("007.5")
+@example("1.")
+@example(".5")
+@example(1e16)
+@example(1e-7)
+@example(float("nan"))
+@example(True)
+@example(10**38 - 1)
+@example(-(10**38 - 1))
+@example(10**38)
+@example("9" * 39)
+def test_money_short_cut_for_canonical_values_agrees_with_parsing(text):
+    """`_money` returns canonical money text as it is; that must be exactly what parsing gives."""
     try:
         parsed = mapping._format_money(mapping._decimal(text, "total"))
     except MappingError as error:

@@ -354,8 +354,12 @@ def _format_money(amount: Decimal | None) -> str | None:
 
 def _money(value: Any, field: str) -> str | None:
     """Money as a canonical decimal string, or None when null."""
-    if isinstance(value, str) and len(value) <= MAX_MONEY_DIGITS and _CANONICAL_MONEY_RE.fullmatch(value):
-        return value  # as WooCommerce writes money ("17.98"): already what parsing would give
+    # As WooCommerce writes money ("17.98", or 8.99 for a line item's price), the text is
+    # already what parsing would give: a float is parsed from its str() anyway.
+    kind = type(value)
+    text = value if kind is str else str(value) if kind is float or kind is int else None
+    if text is not None and len(text) <= MAX_MONEY_DIGITS and _CANONICAL_MONEY_RE.fullmatch(text):
+        return text
     return _format_money(_decimal(value, field))
 
 
