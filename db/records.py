@@ -85,12 +85,16 @@ def upsert_many(
             line_items[external_id] = values.pop("line_items")
         rows.append(values)
     builder = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    # Core inserts on the tables, not ORM bulk inserts: the ORM splits a batch wherever the
+    # None-ness of a column changes from one row to the next (one statement per run of alike
+    # rows: dozens per page of orders); Core sends the batch as one multi-row statement.
+    table = model.__table__
     inserted = dict(
         (external_id, row_id)
         for row_id, external_id in session.execute(
-            builder(model)
+            builder(table)
             .on_conflict_do_nothing(index_elements=["connection_id", "external_id"])
-            .returning(model.id, model.external_id),
+            .returning(table.c.id, table.c.external_id),
             rows,
         )
     )
@@ -123,4 +127,4 @@ def _replace_line_items(session: Session, order_ids: dict[str, int], line_items:
         for position, item in enumerate(line_items[external_id])
     ]
     if rows:
-        session.execute(insert(OrderLineItem), rows)
+        session.execute(insert(OrderLineItem.__table__), rows)
