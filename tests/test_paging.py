@@ -1,10 +1,11 @@
 """Paging helpers: prefetching keeps order, passes errors on, and stops with its consumer."""
 
+import sys
 import threading
 
 import pytest
 
-from stores.woocommerce.paging import prefetched
+from stores.woocommerce.paging import PREFETCH_SWITCH_INTERVAL_SECONDS, prefetched
 
 
 def test_prefetched_pages_come_in_order():
@@ -41,3 +42,18 @@ def test_a_consumer_that_stops_stops_the_fetching():
             break
     assert len(fetched) <= 6  # at most the page handed over and the one being fetched
     assert not any(thread.name == "page-prefetch" and thread.is_alive() for thread in threading.enumerate())
+
+
+def test_prefetching_shortens_the_gil_switch_interval_only_while_it_runs():
+    before = sys.getswitchinterval()
+    seen = [sys.getswitchinterval() for _ in prefetched(iter(range(3)))]
+    assert seen == [PREFETCH_SWITCH_INTERVAL_SECONDS] * 3
+    assert sys.getswitchinterval() == before
+
+    def failing():
+        yield 1
+        raise RuntimeError("store went away")
+
+    with pytest.raises(RuntimeError):
+        list(prefetched(failing()))
+    assert sys.getswitchinterval() == before

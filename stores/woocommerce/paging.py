@@ -12,6 +12,7 @@ single use. Two walks are offered:
 """
 
 import queue
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,6 +145,11 @@ def prefetched(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
             handoff.put((_ERROR, error))
 
     producer = threading.Thread(target=produce, name="page-prefetch", daemon=True)
+    # The fetching thread gives up the GIL at every read of the response and must win it
+    # back from the storing thread, which by default keeps it for up to 5 ms each time: the
+    # next page's request then waits behind storing. A shorter interval lets it back in.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, PREFETCH_SWITCH_INTERVAL_SECONDS))
     producer.start()
     try:
         while True:
@@ -156,6 +162,9 @@ def prefetched(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
     finally:
         stop.set()
         producer.join(timeout=5)
+        sys.setswitchinterval(switch_interval)
 
 
 _PAGE, _DONE, _ERROR = object(), object(), object()
+# The GIL switch interval while a prefetch runs (Python's default is 5 ms).
+PREFETCH_SWITCH_INTERVAL_SECONDS = 0.0005
