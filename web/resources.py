@@ -1,5 +1,6 @@
 """Per-app resources (settings, database session, Redis, credential vault) for request handlers."""
 
+import threading
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
@@ -15,6 +16,7 @@ from jobs.queues import redis_connection
 from webhooks.handoff import GroupPush
 
 EXTENSION = "storelink"
+_HANDOFF_LOCK = threading.Lock()
 # Pages that ask a store something while an operator waits give up after this long.
 QUICK_STORE_TIMEOUT_SECONDS = 5.0
 
@@ -78,7 +80,9 @@ def get_handoff() -> GroupPush:
     """The receiver's way into the buffer: one per process, shared by its request threads."""
     resources = current_app.extensions[EXTENSION]
     if resources.handoff is None:
-        resources.handoff = GroupPush(PushConnection(get_redis()).push_many)
+        with _HANDOFF_LOCK:  # the first deliveries may arrive together: make exactly one
+            if resources.handoff is None:
+                resources.handoff = GroupPush(PushConnection(get_redis()).push_many)
     return resources.handoff
 
 
