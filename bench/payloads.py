@@ -1,7 +1,6 @@
 """Signed `order.updated` deliveries of about 4 KB, built from a real WooCommerce capture."""
 
 import copy
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -61,11 +60,6 @@ def signed_order(order_id: int, version: int, *, secret: str = FIXTURE_SECRET) -
     headers = dict(HEADERS)
     headers[SIGNATURE_HEADER] = sign(body, secret)
     return body, headers
-
-
-def change_digest(body: bytes) -> str:
-    """What the receiver deduplicates an order.updated delivery by (see webhooks.receiver)."""
-    return hashlib.sha256(b"order\n" + body).hexdigest()
 
 
 def order_envelope(connection_id: str, body: bytes, received_at: datetime) -> str:

@@ -1,9 +1,9 @@
 """Storage: events stored per second by two Storelink workers, beside RQ's own no-op jobs.
 
 Baseline: N no-op jobs (`bench.noop.noop`) emptied by two RQ `SimpleWorker` processes in burst
-mode. Storelink: the event buffer filled as the receiver fills it (EventBuffer.push of the
-receiver's envelopes: 200 connections, several versions of each order, some arriving late,
-some delivered twice), one drain job queued per shard, then two workers of the Procfile's
+mode. Storelink: the event buffer filled as the receiver fills it (its envelopes and digests,
+through PushConnection: 200 connections, several versions of each order, some arriving
+late, some delivered twice), one drain job queued per shard, then two workers of the Procfile's
 class in burst mode until the buffer is empty and every drain job has finished. Both kinds
 of worker start, import and connect before the clock starts (see bench.burst_worker).
 """
@@ -21,16 +21,17 @@ from sqlalchemy import func, select
 from bench import services
 from bench.burst_worker import NOOP_QUEUE
 from bench.noop import NOOP
-from bench.payloads import change_digest, order_envelope, signed_order
+from bench.payloads import order_envelope, signed_order
 from bench.report import figure, note, ratio, warn
 from config import get_settings
 from db.models import Order
 from db.session import get_engine
 from db.types import utcnow
-from jobs.buffer import DUPLICATE, SHARDS, EventBuffer
+from jobs.buffer import DUPLICATE, SHARDS, EventBuffer, PushConnection
 from jobs.queues import EVENTS_QUEUE, enqueue_drain, queue, redis_connection
 from tests.factories import make_connection
 from tests.services import wait_until
+from webhooks.receiver import change_digest
 
 WORKERS = 2
 CONNECTIONS = 200
@@ -116,12 +117,12 @@ def make_events(connection_ids: list[str], orders_per_connection: int, seed: int
 def fill_buffer(redis_url: str, events: list[tuple[str, bytes]]) -> int:
     """Push the deliveries as the receiver does and queue one drain per shard; answer how many were buffered."""
     redis = redis_connection(redis_url)
-    buffer = EventBuffer(redis)
+    buffer, pusher = EventBuffer(redis), PushConnection(redis)
     received = utcnow()
     buffered = 0
     for number, (connection_id, body) in enumerate(events):
         message = order_envelope(connection_id, body, received + timedelta(microseconds=number))
-        buffered += buffer.push(connection_id, change_digest(body), message) != DUPLICATE
+        buffered += pusher.push_many([(connection_id, change_digest("order", body), message)]) != [DUPLICATE]
     for shard in range(SHARDS):
         if buffer.waiting(shard):
             enqueue_drain(redis, shard, retry_seconds=get_settings().event_retry_seconds)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from db.models import Order, OrderLineItem, Product
+from db.models import Order, OrderLineItem
 from db.types import utcnow
 
 
@@ -38,17 +38,6 @@ def _newer_than_stored(model, modified_at: datetime, undelete: bool):
     return newer
 
 
-def upsert_order(session: Session, connection_id: int, record: dict, *, warehouse: str | None, undelete: bool = False) -> Outcome:
-    """Store an order mapped by `stores.woocommerce.mapping.map_order`, if it is newer."""
-    outcomes = upsert_many(session, Order, connection_id, [record], extra={"warehouse": warehouse}, undelete=undelete)
-    return outcomes[record["external_id"]]
-
-
-def upsert_product(session: Session, connection_id: int, record: dict, *, undelete: bool = False) -> Outcome:
-    """Store a product or variation mapped by `map_product`, if it is newer."""
-    return upsert_many(session, Product, connection_id, [record], undelete=undelete)[record["external_id"]]
-
-
 def mark_deleted(session: Session, model, connection_id: int, external_id: str) -> Outcome:
     """Soft-delete a stored order or product (`model`); a restore undoes it."""
     deleted = session.execute(
@@ -63,10 +52,11 @@ def mark_deleted(session: Session, model, connection_id: int, external_id: str) 
 def upsert_many(
     session: Session, model, connection_id: int, records: list[dict], *, extra: dict | None = None, undelete: bool = False
 ) -> dict[str, Outcome]:
-    """Store many mapped records at once (one INSERT for the new ones); answer each id's outcome.
+    """Store orders or products (`model`) mapped by `stores.woocommerce.mapping`; answer each id's outcome.
 
-    Per record the rules are those of `upsert_order` / `upsert_product`: only a newer version
-    replaces the stored one. Orders' line items are replaced with their order.
+    New records go in with one INSERT for the batch; a stored record is replaced only by a
+    newer version (a restore, `undelete`, also by an equally new one). Orders' line items are
+    replaced with their order. `extra` holds columns set on every row (an order's warehouse).
     """
     newest: dict[str, dict] = {}
     for record in records:

@@ -130,23 +130,9 @@ class EventBuffer:
 
     def __init__(self, redis: Redis):
         self.redis = redis
-        self._push = redis.register_script(_PUSH)
         self._claim = redis.register_script(_CLAIM)
         self._refresh = redis.register_script(_REFRESH)
         self._release = redis.register_script(_RELEASE)
-
-    def push(self, connection_id: str, digest: str, message: str) -> int:
-        """Buffer one event unless seen: DUPLICATE, PUSHED, or PUSHED_NEEDS_DRAIN (queue a drain job)."""
-        return self.push_many([(connection_id, digest, message)])[0]
-
-    def push_many(self, events: Sequence[PushedEvent]) -> list[int]:
-        """Buffer several events `(connection id, digest, envelope)` in one script call; one outcome each, in order.
-
-        A failure raises for the whole call, and some of the events may be buffered by then:
-        a caller that keeps them elsewhere on failure may store one twice, never lose one.
-        """
-        keys, args = _push_arguments(events)
-        return [int(outcome) for outcome in self._push(keys=keys, args=args)]
 
     def push_unchecked(self, connection_id: str, message: str) -> None:
         """Buffer an event without deduplication (from the database spool)."""
@@ -195,12 +181,12 @@ class EventBuffer:
 
 
 class PushConnection:
-    """`push_many` over a Redis connection of its own, for a caller that never has two calls in flight.
+    """The way events get into the buffer: the push script over a Redis connection of its own.
 
-    The receiver's hand-off (`webhooks.handoff.GroupPush`) sends one call at a time per process,
-    so it keeps a connection instead of borrowing one from the pool for every call: redis-py's
-    checkout (a lock, a poll of the socket, its bookkeeping) costs about as much CPU as the
-    call itself. Not thread-safe by design. Errors are redis-py's; after a connection error
+    For a caller that never has two calls in flight: the receiver's hand-off
+    (`webhooks.handoff.GroupPush`) sends one call at a time per process, so it keeps a
+    connection instead of borrowing one from the pool for every call: redis-py's checkout
+    (a lock, a poll of the socket, its bookkeeping) costs about as much CPU as the call itself. Not thread-safe by design. Errors are redis-py's; after a connection error
     the next call connects again. An idle connection is checked (PING) before use, as the
     pool's are (`health_check_interval`), and a call that finds its connection closed is sent
     again on a new one.
@@ -213,7 +199,12 @@ class PushConnection:
         self._sha = hashlib.sha1(_PUSH.encode()).hexdigest()
 
     def push_many(self, events: Sequence[PushedEvent]) -> list[int]:
-        """As `EventBuffer.push_many`."""
+        """Buffer events `(connection id, digest, envelope)` unless seen, in one script call; one outcome each, in order.
+
+        Outcomes: DUPLICATE, PUSHED, or PUSHED_NEEDS_DRAIN (queue a drain job). A failure raises
+        for the whole call, and some of the events may be buffered by then: a caller that keeps
+        them elsewhere on failure may store one twice, never lose one.
+        """
         keys, args = _push_arguments(events)
         connection = self._own_connection()
         try:

@@ -49,26 +49,10 @@ def apply_event(session, connection: Connection, resource: str, event: str, payl
     """Write what one event says to the database, inside the caller's transaction."""
     if event == "deleted":
         return mark_deleted(session, RESOURCES[resource], connection.id, deleted_id(payload))
-    if resource == "order":
-        return store_order(session, connection, payload, undelete=event == "restored")
-    return store_product(session, connection, payload, undelete=event == "restored")
-
-
-def store_order(session, connection: Connection, payload: dict, *, undelete: bool = False) -> Outcome:
-    """Map and upsert one order, unless it was created before the connection's order start."""
-    return _store_one(session, connection, "order", payload, None, undelete)
-
-
-def store_product(session, connection: Connection, payload: dict, *, undelete: bool = False, parent_external_id: str | None = None) -> Outcome:
-    """Map and upsert one product or variation."""
-    return _store_one(session, connection, "product", payload, parent_external_id, undelete)
-
-
-def _store_one(session, connection: Connection, resource: str, payload: dict, parent: str | None, undelete: bool) -> Outcome:
-    outcomes, rejected = store_records(session, connection, resource, [(payload, parent)], undelete=undelete)
+    outcomes, rejected = store_records(session, connection, resource, [(payload, None)], undelete=event == "restored")
     if rejected:
         raise rejected[0][1]
-    return next(iter(outcomes.values()), Outcome.SKIPPED)
+    return next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
 
 
 def store_records(

@@ -8,7 +8,7 @@ import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from jobs.buffer import DUPLICATE, EVENTS_KEY, PUSHED, PUSHED_NEEDS_DRAIN, SHARDS, EventBuffer, PushConnection, shard_of
+from jobs.buffer import DUPLICATE, EVENTS_KEY, PUSHED, PUSHED_NEEDS_DRAIN, SHARDS, PushConnection, shard_of
 from tests.services import free_port
 from webhooks.handoff import GroupPush
 
@@ -108,9 +108,9 @@ def test_concurrent_pushes_into_real_redis_buffer_each_event_once(redis_client):
 
 @pytest.mark.parametrize("size", [1, 3])
 def test_push_many_answers_in_order_and_deduplicates_within_a_call(redis_client, size):
-    buffer = EventBuffer(redis_client)
+    pusher = PushConnection(redis_client)
     events = [("c", f"d{number}", "{}") for number in range(size)]
-    first = buffer.push_many(events + events[:1])
+    first = pusher.push_many(events + events[:1])
     assert first == [PUSHED_NEEDS_DRAIN] + [PUSHED] * (size - 1) + [DUPLICATE]
 
 

@@ -48,8 +48,8 @@ class GroupPush:
     """`push(connection_id, digest, envelope)` for many threads, sent through `push_many` in shared calls.
 
     `push_many` takes a sequence of events and answers one outcome per event, in order (as
-    `EventBuffer.push_many` does); if it raises, every request of that batch gets the error.
-    It is never called by two threads at once (so `PushConnection.push_many` will do).
+    `PushConnection.push_many` does); if it raises, every request of that batch gets the error.
+    It is never called by two threads at once.
     """
 
     def __init__(self, push_many: Callable[[Sequence[PushedEvent]], list[int]], max_batch: int = MAX_BATCH):
@@ -61,7 +61,7 @@ class GroupPush:
         self._sending = False
 
     def push(self, connection_id: str, digest: str, message: str) -> int:
-        """Buffer one event (see `EventBuffer.push`), in a call shared with whatever else is waiting."""
+        """Buffer one event (see `PushConnection.push_many`), in a call shared with whatever else is waiting."""
         waiter = _Waiter((connection_id, digest, message))
         with self._mutex:
             self._queued.append(waiter)

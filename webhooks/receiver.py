@@ -100,7 +100,9 @@ def receive(connection_id: str):
         return error_response(400, "invalid_payload", str(error))
 
     received_at = utcnow()
-    digest = _change_digest(resource, payload, body)
+    # `{"id": N}` deletions carry no modification time: the delivery id (webhook + second) tells two apart.
+    delivery_id = None if "date_modified_gmt" in payload else request.headers.get(DELIVERY_ID_HEADER, "")
+    digest = change_digest(resource, body, delivery_id)
     message = envelope(connection_id, resource, event, received_at.isoformat(), text)
     try:
         pushed = get_handoff().push(connection_id, digest, message)
@@ -114,12 +116,11 @@ def receive(connection_id: str):
     return jsonify(status="queued"), 202
 
 
-def _change_digest(resource: str, payload: dict, body: bytes) -> str:
-    """What identifies the change: the resource and the body (which carries id and modification time)."""
+def change_digest(resource: str, body: bytes, delivery_id: str | None = None) -> str:
+    """What identifies a change: the resource and the body (which carries id and modification time)."""
     digest = hashlib.sha256(f"{resource}\n".encode() + body)
-    if "date_modified_gmt" not in payload:
-        # `{"id": N}` deletions carry no time: the delivery id (webhook + second) tells two apart.
-        digest.update(b"\n" + request.headers.get(DELIVERY_ID_HEADER, "").encode("ascii", "replace"))
+    if delivery_id is not None:
+        digest.update(b"\n" + delivery_id.encode("ascii", "replace"))
     return digest.hexdigest()
 
 
