@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from jobs.scheduling import default_schedules
 from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
 from stores.woocommerce.verify import Verification, verify_store
-from webhooks.registration import WebhookState, delivery_url, register_webhooks, remove_webhooks
+from webhooks.registration import RegistrationLock, WebhookState, delivery_url, register_webhooks, remove_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,11 @@ class Removal:
 class ConnectionService:
     """The connection use cases, bound to one session and the process settings."""
 
-    def __init__(self, settings: Settings, session: Session, vault: Vault):
+    def __init__(self, settings: Settings, session: Session, vault: Vault, redis: Redis):
         self.settings = settings
         self.session = session
         self.vault = vault
+        self.registration = RegistrationLock(redis, settings.store_timeout_seconds)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -129,9 +131,12 @@ class ConnectionService:
         )
         self._set_credentials(connection, fields["access_token"], fields["secret"], verification)
         self.session.add(connection)
-        # Committed before registering: the store pings the delivery URL while we wait for it.
-        self.session.commit()
-        self.register_webhooks(connection, fields["secret"])
+        # Locked before the commit makes the connection visible: its first polls must not
+        # heal webhooks we are still registering.
+        with self.registration.held(connection.public_id):
+            # Committed before registering: the store pings the delivery URL while we wait for it.
+            self.session.commit()
+            self._register_webhooks(connection, fields["secret"], refresh=True)
         log.info("connection %s created for %s", connection.public_id, connection.api_url)
         return connection
 
@@ -145,11 +150,15 @@ class ConnectionService:
                 ("secret", self.vault.decrypt(connection.secret_encrypted)),
             )
         )
-        if credentials_changed:
-            access_token = changes.get("access_token") or self.vault.decrypt(connection.access_token_encrypted)
-            secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
-            self.release()
-            verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
+        if not credentials_changed:
+            self._set_plain_fields(connection, changes)
+            self.session.commit()
+            return connection
+        access_token = changes.get("access_token") or self.vault.decrypt(connection.access_token_encrypted)
+        secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
+        self.release()
+        verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
+        with self.registration.held(connection.public_id):
             if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
                 self._remove_store_webhooks(connection)
             if secret != self.vault.decrypt(connection.secret_encrypted):
@@ -157,29 +166,49 @@ class ConnectionService:
                 connection.previous_secret_until = utcnow() + SECRET_GRACE_PERIOD
             self._set_credentials(connection, access_token, secret, verification)
             connection.needs_attention = None
-        for key in ("name", "order_start", "warehouse", "company_group"):
-            if key in changes:
-                setattr(connection, key, changes[key])
-        self.session.commit()
-        if credentials_changed:
-            self.register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted))
+            self._set_plain_fields(connection, changes)
+            self.session.commit()
+            self._register_webhooks(connection, secret, refresh=True)
         return connection
 
     def delete(self, connection: Connection) -> Removal:
         """Remove the store's webhooks (best effort), forget the credentials, stop everything."""
-        removal = self._remove_store_webhooks(connection)
-        connection.deleted_at = utcnow()
-        # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.
-        connection.access_token_encrypted = ""
-        connection.secret_encrypted = ""
-        connection.previous_secret_encrypted = None
-        connection.webhooks.clear()
-        self.session.commit()
+        with self.registration.held(connection.public_id):
+            # Re-read after waiting: a poll's heal may have just replaced some webhooks.
+            self.release()
+            removal = self._remove_store_webhooks(connection)
+            connection.deleted_at = utcnow()
+            # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.
+            connection.access_token_encrypted = ""
+            connection.secret_encrypted = ""
+            connection.previous_secret_encrypted = None
+            connection.webhooks.clear()
+            self.session.commit()
         log.info("connection %s deleted; %d webhooks removed", connection.public_id, removal.removed)
         return removal
 
-    def register_webhooks(self, connection: Connection, secret: str, *, refresh: bool = True) -> list[WebhookState]:
-        """(Re-)register the connection's webhooks and record what the store said of each."""
+    def heal_webhooks(self, connection: Connection) -> list[WebhookState] | None:
+        """Replace missing or disabled webhooks, leaving healthy ones alone.
+
+        Skipped (None) while another process registers this connection's webhooks (it is
+        being created, re-keyed or deleted): that one leaves them complete.
+        """
+        with self.registration.held(connection.public_id, wait=False) as acquired:
+            if not acquired:
+                log.info("connection %s: webhooks are being registered elsewhere; not healing now", connection.public_id)
+                return None
+            self.release()  # re-read what the holder before us may have changed
+            if connection.deleted_at is not None:
+                return None
+            return self._register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted), refresh=False)
+
+    def _set_plain_fields(self, connection: Connection, changes: dict) -> None:
+        for key in ("name", "order_start", "warehouse", "company_group"):
+            if key in changes:
+                setattr(connection, key, changes[key])
+
+    def _register_webhooks(self, connection: Connection, secret: str, *, refresh: bool) -> list[WebhookState]:
+        """(Re-)register the connection's webhooks and record what the store said of each; hold the lock."""
         url = delivery_url(self.settings.public_url, connection.public_id)
         client = self.client_for(connection)
         self.release()

@@ -1,9 +1,15 @@
 """Connections over the admin API, against the store emulator: verify, save, webhooks, change, delete."""
 
+import logging
+import threading
+import time
+
 import pytest
 
+from jobs import clock
 from tests.conftest import ADMIN_TOKEN
-from webhooks.registration import TOPICS
+from webhooks import registration
+from webhooks.registration import TOPICS, RegistrationLock
 
 VALID = {
     "name": "Shop",
@@ -167,3 +173,80 @@ def test_connection_responses_never_contain_the_secret(client, store, connect):
     connection = connect()
     for path in ("", f"/{connection['id']}", f"/{connection['id']}/schedules"):
         assert store.secret not in client.get(f"/api/connections{path}").get_data(as_text=True)
+
+
+def test_a_first_poll_racing_the_creation_does_not_register_webhooks_twice(client, store, connect, run_jobs, monkeypatch):
+    # The clock sees a new connection as soon as it is committed, before its webhooks are
+    # registered; its first poll heals webhooks. Interleave the two at the worst moment:
+    # creation has listed the store's webhooks (none yet) when the poll runs.
+    original = registration.list_store_webhooks
+    polled = []
+
+    def list_then_poll(client_):
+        listing = original(client_)
+        if not polled:
+            polled.append(clock.tick())
+            run_jobs()
+        return listing
+
+    monkeypatch.setattr(registration, "list_store_webhooks", list_then_poll)
+    connection = connect()
+    assert polled == [2]  # orders and products polls ran in between...
+    runs = client.get(f"/api/connections/{connection['id']}/sync-runs").json["items"]
+    assert {run["status"] for run in runs} == {"succeeded"}
+    # ...and one webhook per topic is on the store, not two.
+    assert sorted(hook.topic for hook in store_hooks(store)) == sorted(TOPICS)
+    assert [ping.status for ping in store.pings] == [200] * len(TOPICS)
+
+
+def test_polls_leave_webhooks_alone_while_they_are_being_registered(client, store, connect, run_jobs, redis_client):
+    connection = connect()
+    missing = min(store.webhooks.items)
+    store.webhooks.items.pop(missing)
+    with RegistrationLock(redis_client, 1.0).held(connection["id"]):
+        assert clock.tick() == 2
+        run_jobs()  # the polls succeed without touching webhooks someone else is registering
+        assert len(store.webhooks.items) == len(TOPICS) - 1
+    client.post(f"/api/connections/{connection['id']}/sync", json={"entity": "orders"})
+    run_jobs()
+    assert len(store.webhooks.items) == len(TOPICS)
+
+
+def test_delete_waits_for_a_registration_in_progress(client, connect, redis_client):
+    connection = connect()
+    lock = RegistrationLock(redis_client, 5.0)
+    registered = threading.Event()
+    released = []
+
+    def register_elsewhere():
+        with lock.held(connection["id"]):
+            registered.set()
+            time.sleep(0.5)
+            released.append(time.monotonic())
+
+    other = threading.Thread(target=register_elsewhere)
+    other.start()
+    registered.wait(5)
+    assert client.delete(f"/api/connections/{connection['id']}").status_code == 204
+    deleted = time.monotonic()
+    other.join()
+    assert released and released[0] <= deleted
+
+
+def test_the_registration_lock_is_one_holder_at_a_time_and_expires(redis_client, caplog):
+    lock = RegistrationLock(redis_client, 0.05)
+    assert lock.expiry_seconds == pytest.approx(0.05 * registration.REGISTRATION_CALLS_AT_MOST)
+    with lock.held("conn-a") as first:
+        assert first
+        with lock.held("conn-a", wait=False) as second:
+            assert not second
+        with lock.held("conn-b", wait=False) as other_connection:
+            assert other_connection
+    with lock.held("conn-a", wait=False) as again:
+        assert again
+    # A holder that outlasts the expiry loses the lock to the next one, and says so.
+    with caplog.at_level(logging.WARNING), lock.held("conn-c"):
+        time.sleep(lock.expiry_seconds + 0.1)
+        with lock.held("conn-c", wait=False) as taken_over:
+            assert taken_over
+    assert "outlasted its lock" in caplog.text

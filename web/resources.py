@@ -60,7 +60,7 @@ def connection_service(*, quick: bool = False) -> ConnectionService:
     if quick:
         timeout = min(settings.store_timeout_seconds, QUICK_STORE_TIMEOUT_SECONDS)
         settings = settings.with_overrides({"store_timeout_seconds": timeout})
-    return ConnectionService(settings, get_session(), get_vault())
+    return ConnectionService(settings, get_session(), get_vault(), get_redis())
 
 
 def get_redis() -> Redis:

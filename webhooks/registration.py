@@ -4,8 +4,13 @@ Webhooks are matched by topic and delivery URL (which carries the connection's u
 id), so registering again reuses what is there instead of duplicating it.
 """
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from redis import Redis
+from redis.exceptions import LockNotOwnedError
 
 from stores.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
 from stores.woocommerce.errors import StoreError
@@ -26,6 +31,10 @@ RECEIVER_PATH = "/webhooks/woocommerce/{connection_id}"
 # Status we record for a topic the store would not register; the error says why.
 STATUS_FAILED = "failed"
 STATUS_DISABLED = "disabled"
+# A registration lists the store's webhooks, then deletes and creates or updates one per
+# topic: at most this many store calls, each bounded by the store timeout.
+REGISTRATION_CALLS_AT_MOST = 2 + 2 * len(TOPICS)
+LOCK_KEY = "storelink:webhook-registration:{connection_id}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,42 @@ class WebhookState:
 def delivery_url(public_url: str, connection_id: str) -> str:
     """Where the store delivers a connection's events."""
     return public_url.rstrip("/") + RECEIVER_PATH.format(connection_id=connection_id)
+
+
+class RegistrationLock:
+    """One registration of a connection's webhooks at a time, across every process.
+
+    Registering lists what the store has and then adds what is missing; two of those at
+    once (a connection being created while its first poll heals webhooks, say) would
+    each add the same topics and the store would deliver every event twice.
+    """
+
+    def __init__(self, redis: Redis, store_timeout_seconds: float):
+        self.redis = redis
+        # Held at most as long as a registration can take; a crashed holder frees it then.
+        self.expiry_seconds = REGISTRATION_CALLS_AT_MOST * store_timeout_seconds
+
+    @contextlib.contextmanager
+    def held(self, connection_id: str, *, wait: bool = True) -> Iterator[bool]:
+        """Hold the connection's lock; yield False at once (without it) when `wait` is off and it is taken."""
+        lock = self.redis.lock(
+            LOCK_KEY.format(connection_id=connection_id),
+            timeout=self.expiry_seconds,
+            blocking_timeout=self.expiry_seconds,
+        )
+        acquired = lock.acquire(blocking=wait)
+        if wait and not acquired:
+            # Another registration hung for the whole expiry. Going on is safe: any duplicate
+            # it leaves is deleted by the next registration (which keeps the oldest per topic).
+            log.warning("webhook registration of %s went ahead without the lock", connection_id)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                try:
+                    lock.release()
+                except LockNotOwnedError:
+                    log.warning("webhook registration of %s outlasted its lock (%.0f s)", connection_id, self.expiry_seconds)
 
 
 def list_store_webhooks(client: WooCommerceClient) -> list[dict]:
