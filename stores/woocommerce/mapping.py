@@ -89,7 +89,7 @@ def map_order(payload: Any) -> dict[str, Any]:
     billing = _address(order.get("billing"), "billing")
     shipping = _address(order.get("shipping"), "shipping")
     raw_items = _list(order.get("line_items"), "line_items")
-    line_items = [_line_item(item, f"line_items[{i}]") for i, item in enumerate(raw_items)]
+    line_items = [_line_item(item, i) for i, item in enumerate(raw_items)]
     total = _decimal(order.get("total"), "total")
     return {
         "external_id": external_id,
@@ -174,19 +174,23 @@ def deleted_id(payload: Any) -> str:
     return _id(_object(payload, ROOT_FIELD).get("id"), "id")
 
 
-def _line_item(value: Any, field: str) -> dict[str, Any]:
-    """Map one order line item."""
-    item = _object(value, field)
-    return {
-        "external_id": _id(item.get("id"), f"{field}.id"),
-        "product_external_id": _reference(item.get("product_id"), f"{field}.product_id"),
-        "variation_external_id": _reference(item.get("variation_id"), f"{field}.variation_id"),
-        "sku": _text(item.get("sku"), f"{field}.sku"),
-        "name": _text(item.get("name"), f"{field}.name"),
-        "quantity": _int(item.get("quantity"), f"{field}.quantity"),
-        "price": _money(item.get("price"), f"{field}.price"),
-        "total": _money(item.get("total"), f"{field}.total"),
-    }
+def _line_item(value: Any, index: int) -> dict[str, Any]:
+    """Map the order's line item number `index`."""
+    item = _object(value, f"line_items[{index}]")
+    try:
+        return {
+            "external_id": _id(item.get("id"), "id"),
+            "product_external_id": _reference(item.get("product_id"), "product_id"),
+            "variation_external_id": _reference(item.get("variation_id"), "variation_id"),
+            "sku": _text(item.get("sku"), "sku"),
+            "name": _text(item.get("name"), "name"),
+            "quantity": _int(item.get("quantity"), "quantity"),
+            "price": _money(item.get("price"), "price"),
+            "total": _money(item.get("total"), "total"),
+        }
+    except MappingError as error:
+        # The full field name is written only for an error: orders carry many items.
+        raise MappingError(f"line_items[{index}].{error.field}", error.reason) from None
 
 
 def _subtotal(items: list[Any], total: Decimal | None) -> str | None:
@@ -234,7 +238,10 @@ def _address(value: Any, field: str) -> dict[str, str | None]:
     if value is None or value == []:
         return {}
     address = _object(value, field)
-    return {key: _text(part, f"{field}.{key}") for key, part in address.items()}
+    for part in address.values():
+        if type(part) is not str or "\x00" in part:
+            return {key: _text(part, f"{field}.{key}") for key, part in address.items()}
+    return dict(address)  # the usual case, every part a plain string: nothing to check per key
 
 
 def _text(value: Any, field: str) -> str | None:
@@ -322,6 +329,8 @@ def _decimal(value: Any, field: str) -> Decimal | None:
         if not _MONEY_RE.fullmatch(value):
             raise MappingError(field, NOT_MONEY)
         amount = Decimal(value)
+        if len(value) <= MAX_MONEY_DIGITS:  # as WooCommerce writes money: no more digits than characters
+            return amount.copy_abs() if amount.is_zero() else amount
     elif isinstance(value, int):
         if abs(value) >= 10**MAX_MONEY_DIGITS:
             raise MappingError(field, OUT_OF_RANGE)
