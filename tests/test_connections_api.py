@@ -7,7 +7,9 @@ import time
 import pytest
 
 from jobs import clock
+from jobs.queues import redis_connection
 from tests.conftest import ADMIN_TOKEN
+from tests.services import free_port
 from webhooks import registration
 from webhooks.registration import TOPICS, RegistrationLock
 
@@ -250,3 +252,14 @@ def test_the_registration_lock_is_one_holder_at_a_time_and_expires(redis_client,
         with lock.held("conn-c", wait=False) as taken_over:
             assert taken_over
     assert "outlasted its lock" in caplog.text
+
+
+def test_without_redis_registration_goes_ahead_and_a_heal_is_skipped(caplog):
+    lock = RegistrationLock(redis_connection(f"redis://127.0.0.1:{free_port()}/0"), 1.0)
+    ran = []
+    with caplog.at_level(logging.WARNING), lock.held("conn-a") as held:
+        ran.append(held)
+    with lock.held("conn-a", wait=False) as held:
+        assert not held
+    assert ran == [False]  # the block ran, without the lock
+    assert "goes ahead without the lock" in caplog.text

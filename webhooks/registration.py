@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from redis import Redis
-from redis.exceptions import LockNotOwnedError
+from redis.exceptions import LockNotOwnedError, RedisError
 
 from stores.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
 from stores.woocommerce.errors import StoreError
@@ -68,17 +68,26 @@ class RegistrationLock:
 
     @contextlib.contextmanager
     def held(self, connection_id: str, *, wait: bool = True) -> Iterator[bool]:
-        """Hold the connection's lock; yield False at once (without it) when `wait` is off and it is taken."""
+        """Hold the connection's lock while the block runs; yield whether it is held.
+
+        Without `wait`, yield False at once when another holds it (the caller skips its
+        work). With `wait`, the block always runs: once the holder is done, or, should the
+        lock stay taken past its expiry or Redis be away, without the lock. That is safe:
+        a duplicate left by two registrations at once is deleted by the next one (which
+        keeps the oldest webhook per topic), and no admin operation waits on Redis.
+        """
         lock = self.redis.lock(
             LOCK_KEY.format(connection_id=connection_id),
             timeout=self.expiry_seconds,
             blocking_timeout=self.expiry_seconds,
         )
-        acquired = lock.acquire(blocking=wait)
+        try:
+            acquired = lock.acquire(blocking=wait)
+        except RedisError as error:
+            log.warning("webhook registration lock of %s unavailable: %s", connection_id, error)
+            acquired = False
         if wait and not acquired:
-            # Another registration hung for the whole expiry. Going on is safe: any duplicate
-            # it leaves is deleted by the next registration (which keeps the oldest per topic).
-            log.warning("webhook registration of %s went ahead without the lock", connection_id)
+            log.warning("webhook registration of %s goes ahead without the lock", connection_id)
         try:
             yield acquired
         finally:
@@ -87,6 +96,8 @@ class RegistrationLock:
                     lock.release()
                 except LockNotOwnedError:
                     log.warning("webhook registration of %s outlasted its lock (%.0f s)", connection_id, self.expiry_seconds)
+                except RedisError as error:  # it expires by itself
+                    log.warning("webhook registration lock of %s not released: %s", connection_id, error)
 
 
 def list_store_webhooks(client: WooCommerceClient) -> list[dict]:
