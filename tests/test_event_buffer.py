@@ -1,9 +1,15 @@
 """The event buffer: batches, collapsing versions, crash recovery, and bad events kept visible."""
 
 import json
+import time
 
 from rq.registry import FailedJobRegistry
+from sqlalchemy import select
 
+import config
+from db.models import Order
+from db.session import transaction
+from jobs import buffer as buffer_module
 from jobs.buffer import Event, EventBuffer, envelope, shard_of
 from jobs.events import collapse
 from jobs.queues import EVENTS_QUEUE
@@ -86,3 +92,23 @@ def test_a_lost_drain_job_is_queued_again_by_the_clock(app, anonymous, client, r
     clock.tick()
     run_jobs()
     assert client.get(f"/api/connections/{connection_id}/orders/93").json["status"] == "completed"
+
+
+def test_a_delivery_replayed_after_the_dedup_window_is_buffered_again_and_changes_nothing(
+    app, anonymous, client, redis_client, run_jobs, monkeypatch
+):
+    monkeypatch.setattr(buffer_module, "DEDUP_TTL_SECONDS", 1)
+    connection_id = make_connection()
+    assert deliver(anonymous, connection_id, "04").json["status"] == "queued"
+    assert deliver(anonymous, connection_id, "04").json["status"] == "duplicate"
+    run_jobs()
+
+    def stored_at() -> list:
+        with transaction(config.get_settings().database_url) as session:
+            return list(session.scalars(select(Order.stored_at).where(Order.external_id == "93")))
+
+    before = stored_at()
+    time.sleep(1.5)  # the window passes: Redis forgets the delivery
+    assert deliver(anonymous, connection_id, "04").json["status"] == "queued"
+    run_jobs()
+    assert stored_at() == before  # one row, not written again
