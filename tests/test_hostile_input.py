@@ -18,7 +18,7 @@ from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.test_event_jobs import deliver
 from tests.test_receiver import post_delivery, queued
-from webhooks.receiver import CACHE_EXTENSION
+from webhooks.receiver import EXTENSION as RECEIVER
 from webhooks.signature import sign
 
 
@@ -109,7 +109,7 @@ def test_deliveries_signed_with_the_old_secret_verify_during_the_grace_period(cl
     with transaction(environment["DATABASE_URL"]) as session:
         row = session.query(Connection).filter_by(public_id=connection["id"]).one()
         row.previous_secret_until = datetime.now(UTC) - timedelta(seconds=1)
-    app.extensions[CACHE_EXTENSION].clear()  # the receiver re-reads connections every few seconds
+    app.extensions[RECEIVER].connections.clear()  # the receiver re-reads connections every few seconds
     expired = post_delivery(anonymous, connection["id"], load_delivery("07"), headers={"X-WC-Webhook-Signature": sign(load_delivery("07").body, old_secret)})
     assert expired.status_code == 401
 

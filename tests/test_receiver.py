@@ -1,5 +1,6 @@
 """The webhook receiver, fed the real deliveries captured from a WooCommerce 9.9.5 store."""
 
+import io
 import json
 
 import pytest
@@ -186,7 +187,7 @@ def test_a_connection_is_read_once_per_cache_period_and_deletion_shows_after_it(
 
     post_delivery(anonymous, connection_id, load_delivery("02"))
     lookups = []
-    monkeypatch.setattr(receiver, "_lookup", lambda cid, real=receiver._lookup: lookups.append(cid) or real(cid))
+    monkeypatch.setattr(receiver, "_lookup", lambda url, cid, real=receiver._lookup: lookups.append(cid) or real(url, cid))
     with transaction(environment["DATABASE_URL"]) as session:
         session.query(Connection).filter_by(public_id=connection_id).one().deleted_at = utcnow()
     assert post_delivery(anonymous, connection_id, load_delivery("04")).status_code == 202  # still cached
@@ -195,3 +196,44 @@ def test_a_connection_is_read_once_per_cache_period_and_deletion_shows_after_it(
     monkeypatch.setattr(receiver.time, "monotonic", lambda: clock)
     assert post_delivery(anonymous, connection_id, load_delivery("06")).status_code == 410
     assert lookups == [connection_id]
+
+
+@pytest.mark.parametrize("size, status", [(0, 202), (1, 413)])
+def test_a_chunked_body_is_read_up_to_the_limit(anonymous, connection_id, app, redis_client, size, status):
+    # No Content-Length (a proxy may re-chunk): the receiver reads one byte past the limit at most.
+    delivery = load_delivery("02")
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = delivery.body + b" " * (limit - len(delivery.body) + size)
+    headers = {k: v for k, v in delivery.headers.items() if k not in ("Host", "Content-Length", "Connection")}
+    headers["X-WC-Webhook-Signature"] = sign(body, delivery.secret)
+    response = anonymous.post(
+        f"/webhooks/woocommerce/{connection_id}", input_stream=io.BytesIO(body), headers=headers,
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == status
+    assert queued(redis_client) == (1 if status == 202 else 0)
+
+
+def test_other_methods_are_405_in_the_json_error_shape(anonymous, connection_id):
+    response = anonymous.get(f"/webhooks/woocommerce/{connection_id}")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_a_crash_is_a_500_that_tells_nothing_and_is_logged(anonymous, connection_id, monkeypatch, caplog):
+    import webhooks.receiver as receiver
+
+    def crash(_payload):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setitem(receiver.VALIDATORS, ("order", "created"), crash)
+    response = post_delivery(anonymous, connection_id, load_delivery("02"))
+    assert response.status_code == 500
+    assert response.json == {"error": {"code": "internal_error", "message": "an internal error occurred; it has been logged"}}
+    assert "internal detail" in caplog.text
+
+
+def test_other_paths_go_to_the_app(anonymous):
+    assert anonymous.post("/webhooks/woocommerce").status_code == 404
+    assert anonymous.post("/webhooks/woocommerce/a/b").status_code == 404

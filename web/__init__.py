@@ -22,7 +22,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     from api.sync import bp as sync_bp
     from console import bp as console_bp
     from web import health, resources
-    from webhooks.receiver import bp as receiver_bp
+    from webhooks import receiver
 
     resources.init_app(app, settings)
     errors.init_app(app)
@@ -31,8 +31,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)
-    app.register_blueprint(receiver_bp)
     app.register_blueprint(console_bp)
+    # Outermost: the receiver's path never enters Flask.
+    receiver.init_app(app, settings, resources.get_vault_of(app))
     return app
 
 

@@ -1,6 +1,5 @@
 """Per-app resources (settings, database session, Redis, credential vault) for request handlers."""
 
-import threading
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
@@ -11,12 +10,10 @@ from config import Settings
 from connections.credentials import Vault
 from connections.service import ConnectionService
 from db.session import get_sessionmaker
-from jobs.buffer import EventBuffer, PushConnection
+from jobs.buffer import EventBuffer
 from jobs.queues import redis_connection
-from webhooks.handoff import GroupPush
 
 EXTENSION = "storelink"
-_HANDOFF_LOCK = threading.Lock()
 # Pages that ask a store something while an operator waits give up after this long.
 QUICK_STORE_TIMEOUT_SECONDS = 5.0
 
@@ -28,7 +25,6 @@ class Resources:
     settings: Settings
     vault: Vault
     buffer: EventBuffer | None = None
-    handoff: GroupPush | None = None
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -44,7 +40,12 @@ def get_settings() -> Settings:
 
 def get_vault() -> Vault:
     """The app's credential vault."""
-    return current_app.extensions[EXTENSION].vault
+    return get_vault_of(current_app)
+
+
+def get_vault_of(app: Flask) -> Vault:
+    """`app`'s credential vault, outside a request."""
+    return app.extensions[EXTENSION].vault
 
 
 def get_session() -> Session:
@@ -74,16 +75,6 @@ def get_buffer() -> EventBuffer:
     if resources.buffer is None:
         resources.buffer = EventBuffer(get_redis())
     return resources.buffer
-
-
-def get_handoff() -> GroupPush:
-    """The receiver's way into the buffer: one per process, shared by its request threads."""
-    resources = current_app.extensions[EXTENSION]
-    if resources.handoff is None:
-        with _HANDOFF_LOCK:  # the first deliveries may arrive together: make exactly one
-            if resources.handoff is None:
-                resources.handoff = GroupPush(PushConnection(get_redis()).push_many)
-    return resources.handoff
 
 
 def _close_session(_exc: BaseException | None) -> None:

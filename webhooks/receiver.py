@@ -1,43 +1,52 @@
 """`POST /webhooks/woocommerce/<id>`: authenticate a delivery by its signature and queue it.
 
-The order of checks is the contract: the connection (404, 410), the ping (200), the
-signature over the raw bytes (401), then parsing (400); a valid delivery is appended to the
-event buffer in Redis (or, while Redis is away, the database spool) and answered 202. This
-path never redirects: WooCommerce counts a 3xx as delivered.
+The order of checks is the contract: the connection (404, 410), the body's size (413), the
+ping (200), the signature over the raw bytes (401), then parsing (400); a valid delivery is
+appended to the event buffer in Redis (or, while Redis is away, the database spool) and
+answered 202. This path never redirects: WooCommerce counts a 3xx as delivered.
+
+The receiver is a plain WSGI application in front of the Flask app (which serves every other
+path). Stores deliver far more requests than anything else here, and Flask's request cycle
+(contexts, routing, response objects) cost about a fifth of the receiver's throughput under
+load; this route needs none of it. Its answers keep the service's JSON error shape.
 """
 
 import hashlib
+import http
 import json
 import logging
 import re
+import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import error_response
+from config import Settings
+from connections.credentials import Vault
 from db.models import Connection
+from db.session import get_sessionmaker
 from db.types import utcnow
-from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, envelope, shard_of
-from jobs.queues import enqueue_drain
+from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope, shard_of
+from jobs.queues import enqueue_drain, redis_connection
 from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from web.resources import get_handoff, get_redis, get_session, get_settings, get_vault
+from webhooks.handoff import GroupPush
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("receiver", __name__)
-
+# Where the receiver is found in `app.extensions`.
+EXTENSION = "storelink.receiver"
+PATH = re.compile(r"/webhooks/woocommerce/(?P<connection_id>[^/]+)/?")
 # How long the receiver trusts what it read of a connection: a deletion answers 410 at most
 # this much later. A signature that does not match makes it read the connection again, so a
 # new secret verifies at once (and the old one keeps verifying for a day).
 CONNECTION_CACHE_SECONDS = 5.0
-CACHE_EXTENSION = "storelink.receiver_connections"
 
 TOPIC_HEADER = "X-WC-Webhook-Topic"
 DELIVERY_ID_HEADER = "X-WC-Webhook-Delivery-ID"
@@ -54,83 +63,37 @@ VALIDATORS = {
     ("product", "deleted"): deleted_id,
 }
 
-
-@bp.post("/webhooks/woocommerce/<connection_id>", strict_slashes=False)
-def receive(connection_id: str):
-    """Check, then queue one delivery."""
-    try:
-        connection = _known_connection(connection_id)
-    except SQLAlchemyError:
-        log.exception("database unavailable; delivery for %s not accepted", connection_id)
-        return error_response(503, "unavailable", "the database is unavailable; the delivery was not accepted")
-    if connection is None:
-        return error_response(404, "not_found", "no connection with that id")
-    if connection.deleted:
-        return error_response(410, "gone", "this connection was deleted; disable the webhook")
-
-    body = request.get_data(cache=False)
-    signature = request.headers.get(SIGNATURE_HEADER)
-    if signature is None and PING_BODY.fullmatch(body):
-        return Response(status=200)
-    try:
-        connection = _verify(connection_id, connection, body, signature)
-    except SignatureError as error:
-        return error_response(401, "invalid_signature", str(error))
-    except _Gone:
-        return error_response(410, "gone", "this connection was deleted; disable the webhook")
-    except SQLAlchemyError:
-        return error_response(503, "unavailable", "the database is unavailable; the delivery was not accepted")
-
-    topic = request.headers.get(TOPIC_HEADER, "")
-    resource, _, event = topic.partition(".")
-    validate = VALIDATORS.get((resource, event))
-    if validate is None:
-        return error_response(400, "unsupported_topic", f"topic {topic!r} is not one Storelink handles")
-    try:
-        # WooCommerce sends ASCII JSON; anything not UTF-8 is refused rather than re-encoded.
-        text = body.decode("utf-8")
-        payload = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return error_response(400, "invalid_json", "the body is not UTF-8 JSON")
-    try:
-        if not isinstance(payload, dict):
-            raise MappingError("payload", "must be an object")
-        validate(payload)
-    except MappingError as error:
-        return error_response(400, "invalid_payload", str(error))
-
-    received_at = utcnow()
-    # `{"id": N}` deletions carry no modification time: the delivery id (webhook + second) tells two apart.
-    delivery_id = None if "date_modified_gmt" in payload else request.headers.get(DELIVERY_ID_HEADER, "")
-    digest = change_digest(resource, body, delivery_id)
-    message = envelope(connection_id, resource, event, received_at.isoformat(), text)
-    try:
-        pushed = get_handoff().push(connection_id, digest, message)
-    except RedisError:
-        # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
-        return _spool(connection_id, resource, event, payload, received_at)
-    if pushed == DUPLICATE:
-        return jsonify(status="duplicate"), 202
-    if pushed == PUSHED_NEEDS_DRAIN:
-        _queue_drain(shard_of(connection_id))
-    return jsonify(status="queued"), 202
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def change_digest(resource: str, body: bytes, delivery_id: str | None = None) -> str:
-    """What identifies a change: the resource and the body (which carries id and modification time)."""
-    digest = hashlib.sha256(f"{resource}\n".encode() + body)
-    if delivery_id is not None:
-        digest.update(b"\n" + delivery_id.encode("ascii", "replace"))
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class Reply:
+    """What the receiver answers: a status and a JSON body."""
+
+    status: int
+    body: bytes = b""
+
+    @classmethod
+    def json(cls, status: int, document: dict) -> "Reply":
+        return cls(status, json.dumps(document, separators=(",", ":")).encode() + b"\n")
+
+    @classmethod
+    def error(cls, status: int, code: str, message: str) -> "Reply":
+        """The service's `{"error": {"code", "message"}}` shape."""
+        return cls.json(status, {"error": {"code": code, "message": message}})
 
 
-def _queue_drain(shard: int) -> None:
-    """Queue the job that stores the shard's events; the delivery is already safe in Redis."""
-    try:
-        enqueue_drain(get_redis(), shard, retry_seconds=get_settings().event_retry_seconds)
-    except RedisError:
-        # The drain-queued mark expires and the clock queues a drain for any shard with events.
-        log.exception("could not queue a drain job for shard %d", shard)
+PING = Reply(200)
+QUEUED = Reply.json(202, {"status": "queued"})
+DUPLICATE_REPLY = Reply.json(202, {"status": "duplicate"})
+SPOOLED = Reply.json(202, {"status": "spooled"})
+NOT_FOUND = Reply.error(404, "not_found", "no connection with that id")
+GONE = Reply.error(410, "gone", "this connection was deleted; disable the webhook")
+INVALID_JSON = Reply.error(400, "invalid_json", "the body is not UTF-8 JSON")
+NOT_POST = Reply.error(405, "method_not_allowed", "deliveries are POSTed")
+DATABASE_UNAVAILABLE = Reply.error(503, "unavailable", "the database is unavailable; the delivery was not accepted")
+STORAGE_UNAVAILABLE = Reply.error(503, "unavailable", "storage is unavailable; the delivery was not accepted")
+CRASHED = Reply.error(500, "internal_error", "an internal error occurred; it has been logged")
 
 
 @dataclass(frozen=True)
@@ -146,43 +109,188 @@ class _Gone(Exception):
     """The connection turned out to be deleted."""
 
 
-def _verify(connection_id: str, connection: _Known, body: bytes, signature: str | None) -> _Known:
-    """Verify the signature; on a mismatch, read the connection again once (its secret may have just changed)."""
-    try:
-        verify_signature(body, signature, connection.secrets)
-        return connection
-    except SignatureError:
-        fresh = _known_connection(connection_id, fresh=True)
-        if fresh is not None and fresh.deleted:
-            raise _Gone() from None
-        if fresh is None or fresh.secrets == connection.secrets:
-            raise
-        verify_signature(body, signature, fresh.secrets)
-        return fresh
+class Receiver:
+    """The receiver route as WSGI middleware: its path is answered here, any other goes to `app`."""
 
+    def __init__(self, app: WSGIApp, settings: Settings, vault: Vault):
+        self.app = app
+        self.settings = settings
+        self.vault = vault
+        self.too_large = Reply.error(413, "payload_too_large", f"deliveries are limited to {settings.max_webhook_bytes} bytes")
+        # Connections as recently read, by public id.
+        self.connections: dict[str, _Known] = {}
+        self._handoff: GroupPush | None = None
+        self._handoff_lock = threading.Lock()
 
-def _known_connection(connection_id: str, *, fresh: bool = False) -> _Known | None:
-    """The connection as recently read; the database is asked at most every few seconds per id."""
-    cache = current_app.extensions.setdefault(CACHE_EXTENSION, {})
-    known = cache.get(connection_id)
-    now = time.monotonic()
-    if known is not None and now - known.read_at < CONNECTION_CACHE_SECONDS and not fresh:
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        match = PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if match is None:
+            return self.app(environ, start_response)
+        try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                reply, headers = NOT_POST, [("Allow", "POST")]
+            else:
+                reply, headers = self.receive(environ, match["connection_id"]), []
+        except Exception:
+            log.exception("unhandled error in the receiver")
+            reply, headers = CRASHED, []
+        if reply.body:
+            headers += [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
+        else:
+            headers.append(("Content-Length", "0"))
+        start_response(_STATUS_LINES[reply.status], headers)
+        return [reply.body]
+
+    # -- the checks, in the contract's order ---------------------------------------------
+
+    def receive(self, environ: dict, connection_id: str) -> Reply:
+        """Check, then queue one delivery."""
+        try:
+            connection = self._known_connection(connection_id)
+        except SQLAlchemyError:
+            log.exception("database unavailable; delivery for %s not accepted", connection_id)
+            return DATABASE_UNAVAILABLE
+        if connection is None:
+            return NOT_FOUND
+        if connection.deleted:
+            return GONE
+
+        body = _read_body(environ, self.settings.max_webhook_bytes)
+        if body is None:
+            return self.too_large
+        signature = environ.get(_SIGNATURE_KEY)
+        if signature is None and PING_BODY.fullmatch(body):
+            return PING
+        try:
+            self._verify(connection_id, connection, body, signature)
+        except SignatureError as error:
+            return Reply.error(401, "invalid_signature", str(error))
+        except _Gone:
+            return GONE
+        except SQLAlchemyError:
+            return DATABASE_UNAVAILABLE
+
+        topic = environ.get(_TOPIC_KEY, "")
+        resource, _, event = topic.partition(".")
+        validate = VALIDATORS.get((resource, event))
+        if validate is None:
+            return Reply.error(400, "unsupported_topic", f"topic {topic!r} is not one Storelink handles")
+        try:
+            # WooCommerce sends ASCII JSON; anything not UTF-8 is refused rather than re-encoded.
+            text = body.decode("utf-8")
+            payload = json.loads(text)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return INVALID_JSON
+        try:
+            if not isinstance(payload, dict):
+                raise MappingError("payload", "must be an object")
+            validate(payload)
+        except MappingError as error:
+            return Reply.error(400, "invalid_payload", str(error))
+
+        received_at = utcnow()
+        # `{"id": N}` deletions carry no modification time: the delivery id (webhook + second) tells two apart.
+        delivery_id = None if "date_modified_gmt" in payload else environ.get(_DELIVERY_ID_KEY, "")
+        digest = change_digest(resource, body, delivery_id)
+        message = envelope(connection_id, resource, event, received_at.isoformat(), text)
+        try:
+            pushed = self._handoff_for_process().push(connection_id, digest, message)
+        except RedisError:
+            # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
+            return self._spool(connection_id, resource, event, payload, received_at)
+        if pushed == DUPLICATE:
+            return DUPLICATE_REPLY
+        if pushed == PUSHED_NEEDS_DRAIN:
+            self._queue_drain(shard_of(connection_id))
+        return QUEUED
+
+    def _verify(self, connection_id: str, connection: _Known, body: bytes, signature: str | None) -> _Known:
+        """Verify the signature; on a mismatch, read the connection again once (its secret may have just changed)."""
+        try:
+            verify_signature(body, signature, connection.secrets)
+            return connection
+        except SignatureError:
+            fresh = self._known_connection(connection_id, fresh=True)
+            if fresh is not None and fresh.deleted:
+                raise _Gone() from None
+            if fresh is None or fresh.secrets == connection.secrets:
+                raise
+            verify_signature(body, signature, fresh.secrets)
+            return fresh
+
+    def _known_connection(self, connection_id: str, *, fresh: bool = False) -> _Known | None:
+        """The connection as recently read; the database is asked at most every few seconds per id."""
+        known = self.connections.get(connection_id)
+        now = time.monotonic()
+        if known is not None and now - known.read_at < CONNECTION_CACHE_SECONDS and not fresh:
+            return known
+        row = _lookup(self.settings.database_url, connection_id)
+        if row is None:
+            return None  # not cached: a connection created a moment later must be found at once
+        known = self.connections[connection_id] = _Known(
+            deleted=row.deleted_at is not None,
+            secrets=() if row.deleted_at is not None else self._secrets(row),
+            read_at=now,
+        )
         return known
-    row = _lookup(connection_id)
-    if row is None:
-        return None  # not cached: a connection created a moment later must be found at once
-    known = cache[connection_id] = _Known(
-        deleted=row.deleted_at is not None,
-        secrets=() if row.deleted_at is not None else _secrets(row),
-        read_at=now,
-    )
-    return known
+
+    def _secrets(self, row) -> tuple[str, ...]:
+        """The connection's secret, and the previous one during its grace period after a rotation."""
+        secrets = [self.vault.decrypt(row.secret_encrypted)]
+        if row.previous_secret_encrypted and row.previous_secret_until and row.previous_secret_until > utcnow():
+            secrets.append(self.vault.decrypt(row.previous_secret_encrypted))
+        return tuple(secrets)
+
+    # -- the hand-off ---------------------------------------------------------------------
+
+    def _handoff_for_process(self) -> GroupPush:
+        """One hand-off per process, shared by its request threads (made on first use, after any fork)."""
+        if self._handoff is None:
+            with self._handoff_lock:  # the first deliveries may arrive together: make exactly one
+                if self._handoff is None:
+                    self._handoff = GroupPush(PushConnection(redis_connection(self.settings.redis_url)).push_many)
+        return self._handoff
+
+    def _queue_drain(self, shard: int) -> None:
+        """Queue the job that stores the shard's events; the delivery is already safe in Redis."""
+        try:
+            enqueue_drain(redis_connection(self.settings.redis_url), shard, retry_seconds=self.settings.event_retry_seconds)
+        except RedisError:
+            # The drain-queued mark expires and the clock queues a drain for any shard with events.
+            log.exception("could not queue a drain job for shard %d", shard)
+
+    def _spool(self, connection_id: str, resource: str, event: str, payload: dict, received_at: datetime) -> Reply:
+        """Store the delivery in the database while Redis is away; 503 only if that fails too."""
+        try:
+            with get_sessionmaker(self.settings.database_url)() as session, session.begin():
+                spool_delivery(session, connection_id, resource, event, payload, received_at)
+        except SQLAlchemyError:
+            log.exception("queue and database unavailable; delivery for %s not accepted", connection_id)
+            return STORAGE_UNAVAILABLE
+        log.warning("queue unavailable; delivery for %s spooled in the database", connection_id)
+        return SPOOLED
 
 
-def _lookup(connection_id: str):
+def change_digest(resource: str, body: bytes, delivery_id: str | None = None) -> str:
+    """What identifies a change: the resource and the body (which carries id and modification time)."""
+    digest = hashlib.sha256(f"{resource}\n".encode() + body)
+    if delivery_id is not None:
+        digest.update(b"\n" + delivery_id.encode("ascii", "replace"))
+    return digest.hexdigest()
+
+
+def init_app(app, settings: Settings, vault: Vault) -> Receiver:
+    """Put the receiver in front of `app` (a Flask app) for the receiver's path."""
+    receiver = Receiver(app.wsgi_app, settings, vault)
+    app.wsgi_app = receiver
+    app.extensions[EXTENSION] = receiver
+    return receiver
+
+
+def _lookup(database_url: str, connection_id: str):
     """The columns the receiver needs of a connection, or None."""
-    session = get_session()
-    try:
+    # Closed at once: no connection (nor SQLite lock) is held during the slower work that follows.
+    with get_sessionmaker(database_url, deferred=True)() as session:
         return session.execute(
             select(
                 Connection.deleted_at,
@@ -191,29 +299,28 @@ def _lookup(connection_id: str):
                 Connection.previous_secret_until,
             ).where(Connection.public_id == connection_id)
         ).first()
-    finally:
-        # Release the connection (and any SQLite lock) before the slower work below.
-        session.rollback()
 
 
-def _secrets(row) -> tuple[str, ...]:
-    """The connection's secret, and the previous one during its grace period after a rotation."""
-    vault = get_vault()
-    secrets = [vault.decrypt(row.secret_encrypted)]
-    if row.previous_secret_encrypted and row.previous_secret_until and row.previous_secret_until > utcnow():
-        secrets.append(vault.decrypt(row.previous_secret_encrypted))
-    return tuple(secrets)
+def _read_body(environ: dict, limit: int) -> bytes | None:
+    """The request body, or None when it is over `limit` bytes (then not read)."""
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:  # the server has checked it is a number
+        if int(length) > limit:
+            return None
+        return stream.read(int(length))
+    if environ.get("wsgi.input_terminated"):  # chunked: read to its end, one byte past the limit at most
+        body = stream.read(limit + 1)
+        return None if len(body) > limit else body
+    return b""
 
 
-def _spool(connection_id: str, resource: str, event: str, payload: dict, received_at: datetime):
-    """Store the delivery in the database while Redis is away; 503 only if that fails too."""
-    session = get_session()
-    try:
-        spool_delivery(session, connection_id, resource, event, payload, received_at)
-        session.commit()
-    except SQLAlchemyError:
-        session.rollback()
-        log.exception("queue and database unavailable; delivery for %s not accepted", connection_id)
-        return error_response(503, "unavailable", "storage is unavailable; the delivery was not accepted")
-    log.warning("queue unavailable; delivery for %s spooled in the database", connection_id)
-    return jsonify(status="spooled"), 202
+def _environ_key(header: str) -> str:
+    """Where WSGI puts a request header."""
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+_SIGNATURE_KEY = _environ_key(SIGNATURE_HEADER)
+_TOPIC_KEY = _environ_key(TOPIC_HEADER)
+_DELIVERY_ID_KEY = _environ_key(DELIVERY_ID_HEADER)
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
