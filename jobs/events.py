@@ -112,7 +112,7 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
     for raw in raw_events:
         try:
             events.append(parse(raw))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # nested deeper than the parser goes
             rejected.append(raw)
     poisoned: list[Event] = []
     with job_transaction() as session:

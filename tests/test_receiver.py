@@ -237,3 +237,28 @@ def test_a_crash_is_a_500_that_tells_nothing_and_is_logged(anonymous, connection
 def test_other_paths_go_to_the_app(anonymous):
     assert anonymous.post("/webhooks/woocommerce").status_code == 404
     assert anonymous.post("/webhooks/woocommerce/a/b").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "replace, message",
+    [
+        (('"id":', '"id":1180591620717411303424,"_":'), "id: is out of range"),  # 2**70: past orjson's 64 bits
+        (('"total":', '"total":NaN,"_":'), "total: must be a decimal amount"),  # not JSON, yet Python reads it
+    ],
+)
+def test_what_only_the_standard_parser_reads_is_answered_naming_the_field(anonymous, connection_id, redis_client, replace, message):
+    delivery = load_delivery("02")
+    body = delivery.body.replace(replace[0].encode(), replace[1].encode(), 1)
+    assert body != delivery.body
+    response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
+    assert response.status_code == 400
+    assert response.json["error"] == {"code": "invalid_payload", "message": message}
+    assert queued(redis_client) == 0
+
+
+def test_json_nested_past_any_parser_limit_is_400(anonymous, connection_id, redis_client):
+    delivery = load_delivery("02")
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_json"

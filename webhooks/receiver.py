@@ -21,7 +21,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import orjson
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -178,13 +180,9 @@ class Receiver:
         try:
             # WooCommerce sends ASCII JSON; anything not UTF-8 is refused rather than re-encoded.
             text = body.decode("utf-8")
-            payload = json.loads(text)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            payload = _validated(validate, body, text)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return INVALID_JSON
-        try:
-            if not isinstance(payload, dict):
-                raise MappingError("payload", "must be an object")
-            validate(payload)
         except MappingError as error:
             return Reply.error(400, "invalid_payload", str(error))
 
@@ -299,6 +297,29 @@ def _lookup(database_url: str, connection_id: str):
                 Connection.previous_secret_until,
             ).where(Connection.public_id == connection_id)
         ).first()
+
+
+def _validated(validate: Callable[[Any], object], body: bytes, text: str) -> dict:
+    """The body's JSON object, checked by `validate`; raises JSONDecodeError or MappingError.
+
+    The drain stores what the standard parser reads. orjson reads the same in a third of the
+    time, except that it refuses NaN and lone surrogates and reads integers past 64 bits as
+    floats: whatever orjson's reading fails, the standard parser's decides (and names the
+    field as it always did).
+    """
+    try:
+        payload = orjson.loads(body)
+        _check(validate, payload)
+    except (orjson.JSONDecodeError, MappingError):
+        payload = json.loads(text)
+        _check(validate, payload)
+    return payload
+
+
+def _check(validate: Callable[[Any], object], payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise MappingError("payload", "must be an object")
+    validate(payload)
 
 
 def _read_body(environ: dict, limit: int) -> bytes | None:
