@@ -262,3 +262,26 @@ def test_json_nested_past_any_parser_limit_is_400(anonymous, connection_id, redi
     response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_json"
+
+
+def test_while_redis_is_away_the_spool_keeps_the_payload_exactly_as_sent(anonymous, connection_id, app, monkeypatch, environment):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy import select
+
+    from db.models import SpooledDelivery
+    from db.session import transaction
+    from webhooks.receiver import EXTENSION
+
+    class Away:
+        def push(self, *_args):
+            raise RedisConnectionError("Redis is away")
+
+    monkeypatch.setattr(app.extensions[EXTENSION], "_handoff", Away())
+    delivery = load_delivery("02")
+    huge = 2**64 + 1  # past 64 bits: a float to orjson, an exact integer to the standard parser
+    body = delivery.body.replace(b'"total":"', f'"total":{huge},"_":"'.encode(), 1)
+    response = post_delivery(anonymous, connection_id, delivery, body=body, headers={"X-WC-Webhook-Signature": sign(body, delivery.secret)})
+    assert (response.status_code, response.json) == (202, {"status": "spooled"})
+    with transaction(environment["DATABASE_URL"]) as session:
+        (payload,) = session.scalars(select(SpooledDelivery.payload)).all()
+    assert payload["total"] == huge

@@ -194,8 +194,9 @@ class Receiver:
         try:
             pushed = self._handoff_for_process().push(connection_id, digest, message)
         except RedisError:
-            # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
-            return self._spool(connection_id, resource, event, payload, received_at)
+            # WooCommerce never sends a delivery again: keep it durably rather than refuse it,
+            # as the standard parser reads it (orjson's reading may have turned a huge integer into a float).
+            return self._spool(connection_id, resource, event, json.loads(text), received_at)
         if pushed == DUPLICATE:
             return DUPLICATE_REPLY
         if pushed == PUSHED_NEEDS_DRAIN:
