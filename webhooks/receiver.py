@@ -7,7 +7,7 @@ answered 202. This path never redirects: WooCommerce counts a 3xx as delivered.
 
 The receiver is a plain WSGI application in front of the Flask app (which serves every other
 path). Stores deliver far more requests than anything else here, and Flask's request cycle
-(contexts, routing, response objects) cost about a fifth of the receiver's throughput under
+(contexts, routing, response objects) cost about a sixth of the receiver's throughput under
 load; this route needs none of it. Its answers keep the service's JSON error shape.
 """
 
@@ -77,6 +77,7 @@ class Reply:
 
     @classmethod
     def json(cls, status: int, document: dict) -> "Reply":
+        """`document` as compact JSON, as Flask's `jsonify` writes it."""
         return cls(status, json.dumps(document, separators=(",", ":")).encode() + b"\n")
 
     @classmethod
