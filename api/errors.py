@@ -21,9 +21,14 @@ HTTP_ERROR_CODES = {
 }
 
 
+def error_document(code: str, message: str) -> dict:
+    """The one error shape: `{"error": {"code", "message"}}`."""
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(status: int, code: str, message: str, headers: dict | None = None):
-    """`{"error": {"code", "message"}}` with `status`."""
-    return jsonify(error={"code": code, "message": message}), status, headers or {}
+    """The error document with `status`."""
+    return jsonify(error_document(code, message)), status, headers or {}
 
 
 def validation_response(errors: dict):

@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.errors import error_document
 from config import Settings
 from connections.credentials import Vault
 from db.models import Connection
@@ -82,8 +83,8 @@ class Reply:
 
     @classmethod
     def error(cls, status: int, code: str, message: str) -> "Reply":
-        """The service's `{"error": {"code", "message"}}` shape."""
-        return cls.json(status, {"error": {"code": code, "message": message}})
+        """The service's error shape (`api.errors.error_document`)."""
+        return cls.json(status, error_document(code, message))
 
 
 PING = Reply(200)
@@ -329,9 +330,8 @@ def _read_body(environ: dict, limit: int) -> bytes | None:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
     if length:  # the server has checked it is a number
-        if int(length) > limit:
-            return None
-        return stream.read(int(length))
+        size = int(length)
+        return None if size > limit else stream.read(size)
     if environ.get("wsgi.input_terminated"):  # chunked: read to its end, one byte past the limit at most
         body = stream.read(limit + 1)
         return None if len(body) > limit else body
