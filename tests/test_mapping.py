@@ -1,6 +1,5 @@
 """stores.woocommerce.mapping against the real WooCommerce 9.9.5 payloads, bad shapes, and properties."""
 
-import copy
 import pickle
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from stores.woocommerce import mapping
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 from tests.fixtures import load_delivery, load_rest
+from tests.payload_edits import DELETE, JSON_SCALARS, JSON_VALUES, apply_mutations, mutate, mutations
 
 ORDER_KEYS = {
     "external_id", "number", "status", "currency", "total", "subtotal", "total_tax",
@@ -40,27 +40,9 @@ REST_ORDERS = load_rest("orders_modified_after_page1_200")["body"]
 REST_PRODUCTS = load_rest("products_page_with_variable_200")["body"]
 REST_VARIATIONS = load_rest("product_variations_200")["body"]
 
-DELETE = object()  # marker for "remove this key" in mutations
-
-
 def utc(*args):
     """An aware UTC datetime."""
     return datetime(*args, tzinfo=timezone.utc)
-
-
-def mutate(payload, path, value):
-    """Return a deep copy of `payload` with the value at `path` replaced (or deleted with DELETE)."""
-    result = copy.deepcopy(payload)
-    if not path:
-        return value
-    target = result
-    for step in path[:-1]:
-        target = target[step]
-    if value is DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return result
 
 
 # ---------------------------------------------------------------- real payloads: orders
@@ -715,54 +697,6 @@ def assert_product_record(record):
 
 
 # ---------------------------------------------------------------- properties
-
-# Values that look like what WooCommerce sends, so mutations hit near the valid edges too.
-PLAUSIBLE = st.sampled_from(
-    [
-        "", "0", "0.00", "17.98", "-1", "1e5", "NaN", "Infinity", "93", "parent", "variation",
-        "2026-11-27T10:27:37", "2026-11-27", "2026-02-30T00:00:00", "9999-12-31T23:59:59-01:00",
-        0, 1, -1, 2**63, 2**64, 8.99, -0.0, float("nan"), float("inf"), [], {},
-    ]
-)  # fmt: skip
-JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=24), PLAUSIBLE
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
-    max_leaves=6,
-)
-REPLACEMENTS = st.one_of(st.just(DELETE), JSON_VALUES)
-
-
-def paths(value, prefix=()):
-    """Every path into a JSON value, the root included."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from paths(child, (*prefix, index))
-
-
-def mutations(base):
-    """Strategy: up to three (path, replacement) edits of `base`."""
-    return st.lists(st.tuples(st.sampled_from(list(paths(base))), REPLACEMENTS), min_size=1, max_size=3)
-
-
-def apply_mutations(base, edits):
-    """Apply the edits that still reach an existing location."""
-    payload = base
-    for path, value in edits:
-        try:
-            payload = mutate(payload, path, value)
-        except (KeyError, IndexError, TypeError):
-            continue
-    return payload
-
 
 MAPPING_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
