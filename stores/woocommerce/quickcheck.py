@@ -123,7 +123,10 @@ def order_maps(body: bytes) -> bool:
         return False
     if not _money_in_range(order.total, order.total_tax, order.shipping_total, order.discount_total):
         return False
-    return all(_money_in_range(item.price, item.total, item.subtotal) for item in order.line_items or ())
+    for item in order.line_items or ():
+        if not _money_in_range(item.price, item.total, item.subtotal):
+            return False
+    return True
 
 
 def product_maps(body: bytes) -> bool:
@@ -139,5 +142,10 @@ def product_maps(body: bytes) -> bool:
 
 def _money_in_range(*amounts: object) -> bool:
     """Whether every amount read as a float is zero or within FLOAT_MONEY_RANGE (others passed their types)."""
-    low, high = FLOAT_MONEY_RANGE
-    return all(type(amount) is not float or amount == 0 or low <= abs(amount) <= high for amount in amounts)
+    for amount in amounts:
+        if type(amount) is float and amount and not _FLOAT_LOW <= abs(amount) <= _FLOAT_HIGH:
+            return False
+    return True
+
+
+_FLOAT_LOW, _FLOAT_HIGH = FLOAT_MONEY_RANGE
