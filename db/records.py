@@ -2,12 +2,12 @@
 
 A record is written only when it is newer (by the store's modification time) than what is
 stored, so duplicates, replays and late deliveries change nothing. New records go in with
-one INSERT ... ON CONFLICT DO NOTHING for a whole batch; those another writer inserted first
-fall back, like every existing record, to an UPDATE guarded by the modification time.
+one INSERT ... ON CONFLICT DO NOTHING for a whole batch; the rest (those already stored, or
+inserted first by another writer) with one INSERT ... ON CONFLICT DO UPDATE guarded by the
+modification time.
 """
 
 import enum
-from datetime import datetime
 
 from sqlalchemy import and_, delete, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -29,12 +29,16 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"  # outside what the connection imports (before order_start)
 
 
-def _newer_than_stored(model, modified_at: datetime, undelete: bool):
-    """The condition under which an incoming version replaces the stored one."""
-    newer = model.modified_at < modified_at
+# What identifies a stored record: never rewritten.
+_KEY_COLUMNS = frozenset({"connection_id", "external_id"})
+
+
+def _newer_than_stored(stored, modified_at, undelete: bool):
+    """The condition under which an incoming version (its `modified_at`) replaces the `stored` one (its columns)."""
+    newer = stored.modified_at < modified_at
     if undelete:
         # A restore may carry the same modification time as the trashing it undoes.
-        return or_(newer, and_(model.deleted.is_(True), model.modified_at <= modified_at))
+        return or_(newer, and_(stored.deleted.is_(True), stored.modified_at <= modified_at))
     return newer
 
 
@@ -89,20 +93,24 @@ def upsert_many(
         )
     )
     outcomes = {external_id: Outcome.CREATED for external_id in inserted}
+    stored = [values for values in rows if values["external_id"] not in inserted]
     replaced: dict[str, int] = {}
-    for values in rows:
-        if values["external_id"] in inserted:
-            continue
-        row_id = session.execute(
-            update(model)
-            .where(model.connection_id == connection_id, model.external_id == values["external_id"])
-            .where(_newer_than_stored(model, values["modified_at"], undelete))
-            .values(**values)
-            .returning(model.id)
-        ).scalar_one_or_none()
-        outcomes[values["external_id"]] = Outcome.STALE if row_id is None else Outcome.UPDATED
-        if row_id is not None:
-            replaced[values["external_id"]] = row_id
+    if stored:
+        # The records already stored, all in one statement: each row is replaced only by a newer version.
+        upsert = builder(table)
+        replaced = dict(
+            (external_id, row_id)
+            for row_id, external_id in session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["connection_id", "external_id"],
+                    set_={column: upsert.excluded[column] for column in stored[0] if column not in _KEY_COLUMNS},
+                    where=_newer_than_stored(table.c, upsert.excluded.modified_at, undelete),
+                ).returning(table.c.id, table.c.external_id),
+                stored,
+            )
+        )
+        for values in stored:
+            outcomes[values["external_id"]] = Outcome.UPDATED if values["external_id"] in replaced else Outcome.STALE
     if model is Order:
         _replace_line_items(session, {**inserted, **replaced}, line_items, list(replaced.values()))
     return outcomes
