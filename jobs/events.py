@@ -8,7 +8,7 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from config import get_settings
 from db.models import Connection, Order, Product, Webhook
@@ -196,12 +196,19 @@ def _record_last_deliveries(session, connections: dict, events: list[Event]) -> 
         if connection is not None:
             key = (connection.id, f"{event.resource}.{event.event}")
             latest[key] = max(latest.get(key, ""), event.received_at)
-    for (connection_pk, topic), received_at in latest.items():
-        session.execute(
-            update(Webhook)
-            .where(Webhook.connection_id == connection_pk, Webhook.topic == topic)
-            .values(last_delivery_at=datetime.fromisoformat(received_at))
-        )
+    if not latest:
+        return
+    # One statement for the batch, run for each (connection, topic): a batch spans hundreds of connections.
+    table = Webhook.__table__
+    session.execute(
+        update(table)
+        .where(table.c.connection_id == bindparam("connection_pk"), table.c.topic == bindparam("webhook_topic"))
+        .values(last_delivery_at=bindparam("received_at")),
+        [
+            {"connection_pk": connection_pk, "webhook_topic": topic, "received_at": datetime.fromisoformat(received_at)}
+            for (connection_pk, topic), received_at in latest.items()
+        ],
+    )
 
 
 def reject_envelope(raw: str, reason: str = "the buffered event is not a valid envelope") -> None:
