@@ -72,7 +72,8 @@ def upsert_many(
     now = utcnow()
     rows = []
     line_items: dict[str, list[dict]] = {}
-    for external_id, record in newest.items():
+    # In id order: writers that meet on the same records (a poll and a drain) lock them in the same order.
+    for external_id, record in sorted(newest.items()):
         values = {**record, "connection_id": connection_id, "stored_at": now, **(extra or {})}
         values.setdefault("deleted", False)
         if model is Order:
