@@ -29,8 +29,8 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"  # outside what the connection imports (before order_start)
 
 
-# What identifies a stored record: never rewritten.
-_KEY_COLUMNS = frozenset({"connection_id", "external_id"})
+# What identifies a stored record (the unique index); never rewritten.
+_KEY_COLUMNS = ("connection_id", "external_id")
 
 
 def _newer_than_stored(stored, modified_at, undelete: bool):
@@ -53,77 +53,80 @@ def mark_deleted(session: Session, model, connection_id: int, external_id: str) 
     return Outcome.DELETED if deleted is not None else Outcome.MISSING
 
 
-def upsert_many(
-    session: Session, model, connection_id: int, records: list[dict], *, extra: dict | None = None, undelete: bool = False
-) -> dict[str, Outcome]:
-    """Store orders or products (`model`) mapped by `stores.woocommerce.mapping`; answer each id's outcome.
+# A stored record: its connection (primary key) and its id in the store.
+RecordKey = tuple[int, str]
 
-    New records go in with one INSERT for the batch; a stored record is replaced only by a
-    newer version (a restore, `undelete`, also by an equally new one). Orders' line items are
-    replaced with their order. `extra` holds columns set on every row (an order's warehouse).
+
+def upsert_many(session: Session, model, records: list[dict], *, undelete: bool = False) -> dict[RecordKey, Outcome]:
+    """Store orders or products (`model`) mapped by `stores.woocommerce.mapping`; answer each record's outcome.
+
+    Each record carries its `connection_id`, and may carry further columns (an order's
+    warehouse); records of several connections go together. New records go in with one
+    INSERT for the batch; a stored record is replaced only by a newer version (a restore,
+    `undelete`, also by an equally new one). Orders' line items are replaced with their order.
     """
-    newest: dict[str, dict] = {}
+    newest: dict[RecordKey, dict] = {}
     for record in records:
-        current = newest.get(record["external_id"])
+        key = (record["connection_id"], record["external_id"])
+        current = newest.get(key)
         if current is None or record["modified_at"] >= current["modified_at"]:
-            newest[record["external_id"]] = record
+            newest[key] = record
     if not newest:
         return {}
     now = utcnow()
     rows = []
-    line_items: dict[str, list[dict]] = {}
-    # In id order: writers that meet on the same records (a poll and a drain) lock them in the same order.
-    for external_id, record in sorted(newest.items()):
-        values = {**record, "connection_id": connection_id, "stored_at": now, **(extra or {})}
+    line_items: dict[RecordKey, list[dict]] = {}
+    # In key order: writers that meet on the same records (a poll and a drain) lock them in the same order.
+    for key, record in sorted(newest.items()):
+        values = {**record, "stored_at": now}
         values.setdefault("deleted", False)
         if model is Order:
-            line_items[external_id] = values.pop("line_items")
+            line_items[key] = values.pop("line_items")
         rows.append(values)
     builder = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
     # Core inserts on the tables, not ORM bulk inserts: the ORM splits a batch wherever the
     # None-ness of a column changes from one row to the next (one statement per run of alike
     # rows: dozens per page of orders); Core sends the batch as one multi-row statement.
     table = model.__table__
-    inserted = dict(
-        (external_id, row_id)
-        for row_id, external_id in session.execute(
-            builder(table)
-            .on_conflict_do_nothing(index_elements=["connection_id", "external_id"])
-            .returning(table.c.id, table.c.external_id),
-            rows,
+    returned = (table.c.id, table.c.connection_id, table.c.external_id)
+    inserted = {
+        (connection_id, external_id): row_id
+        for row_id, connection_id, external_id in session.execute(
+            builder(table).on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS)).returning(*returned), rows
         )
-    )
-    outcomes = {external_id: Outcome.CREATED for external_id in inserted}
-    stored = [values for values in rows if values["external_id"] not in inserted]
-    replaced: dict[str, int] = {}
+    }
+    outcomes = dict.fromkeys(inserted, Outcome.CREATED)
+    stored = [values for values in rows if (values["connection_id"], values["external_id"]) not in inserted]
+    replaced: dict[RecordKey, int] = {}
     if stored:
         # The records already stored, all in one statement: each row is replaced only by a newer version.
         upsert = builder(table)
-        replaced = dict(
-            (external_id, row_id)
-            for row_id, external_id in session.execute(
+        replaced = {
+            (connection_id, external_id): row_id
+            for row_id, connection_id, external_id in session.execute(
                 upsert.on_conflict_do_update(
-                    index_elements=["connection_id", "external_id"],
+                    index_elements=list(_KEY_COLUMNS),
                     set_={column: upsert.excluded[column] for column in stored[0] if column not in _KEY_COLUMNS},
                     where=_newer_than_stored(table.c, upsert.excluded.modified_at, undelete),
-                ).returning(table.c.id, table.c.external_id),
+                ).returning(*returned),
                 stored,
             )
-        )
+        }
         for values in stored:
-            outcomes[values["external_id"]] = Outcome.UPDATED if values["external_id"] in replaced else Outcome.STALE
+            key = (values["connection_id"], values["external_id"])
+            outcomes[key] = Outcome.UPDATED if key in replaced else Outcome.STALE
     if model is Order:
         _replace_line_items(session, {**inserted, **replaced}, line_items, list(replaced.values()))
     return outcomes
 
 
-def _replace_line_items(session: Session, order_ids: dict[str, int], line_items: dict[str, list[dict]], updated: list[int]) -> None:
+def _replace_line_items(session: Session, order_ids: dict[RecordKey, int], line_items: dict[RecordKey, list[dict]], updated: list[int]) -> None:
     if updated:
         session.execute(delete(OrderLineItem).where(OrderLineItem.order_id.in_(updated)))
     rows = [
         {**item, "order_id": order_id, "position": position}
-        for external_id, order_id in order_ids.items()
-        for position, item in enumerate(line_items[external_id])
+        for key, order_id in order_ids.items()
+        for position, item in enumerate(line_items[key])
     ]
     if rows:
         session.execute(insert(OrderLineItem.__table__), rows)

@@ -58,10 +58,23 @@ def apply_event(session, connection: Connection, resource: str, event: str, payl
 def store_records(
     session, connection: Connection, resource: str, items: list[tuple[dict, str | None]], *, undelete: bool = False
 ) -> tuple[dict[str, Outcome], list[tuple[dict, MappingError]]]:
-    """Map and upsert many orders or products (with their parent, for variations) in one go.
+    """Map and upsert many orders or products of one connection (with their parent, for variations) in one go.
 
     Answers each stored id's outcome, and the payloads the mapper refused with why; orders
     created before the connection's order start are left out.
+    """
+    records, rejected = map_records(connection, resource, items)
+    outcomes = upsert_many(session, RESOURCES[resource], records, undelete=undelete)
+    return {external_id: outcome for (_, external_id), outcome in outcomes.items()}, rejected
+
+
+def map_records(
+    connection: Connection, resource: str, items: list[tuple[dict, str | None]]
+) -> tuple[list[dict], list[tuple[dict, MappingError]]]:
+    """The records to upsert for a connection's payloads, and the payloads the mapper refused with why.
+
+    Orders created before the connection's order start are left out; orders take the
+    connection's warehouse.
     """
     records, rejected = [], []
     for payload, parent in items:
@@ -70,13 +83,14 @@ def store_records(
         except MappingError as error:
             rejected.append((payload, error))
             continue
-        if resource == "order" and record["created_at"] is not None and record["created_at"] < connection.order_start:
-            continue
+        if resource == "order":
+            if record["created_at"] is not None and record["created_at"] < connection.order_start:
+                continue
+            record["warehouse"] = connection.warehouse
         record["deleted"] = record["status"] == TRASH_STATUS
+        record["connection_id"] = connection.id
         records.append(record)
-    extra = {"warehouse": connection.warehouse} if resource == "order" else None
-    outcomes = upsert_many(session, RESOURCES[resource], connection.id, records, extra=extra, undelete=undelete)
-    return outcomes, rejected
+    return records, rejected
 
 
 def drain_events(shard: int) -> dict:
@@ -148,22 +162,22 @@ def _rounds(events: list[Event]) -> list[list[Event]]:
 
 
 def _apply_round(session, connections: dict[str, Connection], events: list[Event]) -> list[Event]:
-    """Apply events of different records together; answer those the mapper refused."""
-    groups: dict[tuple[str, str, bool], list[Event]] = defaultdict(list)
+    """Apply events of different records together, whatever their connection; answer those the mapper refused."""
+    groups: dict[tuple[str, bool], list[dict]] = defaultdict(list)
+    poisoned = []
     for event in events:
         connection = connections.get(event.connection_id)
         if connection is None:
             continue  # removed since: its events go with it
         if event.event == "deleted":
             mark_deleted(session, RESOURCES[event.resource], connection.id, deleted_id(event.payload))
-        else:
-            groups[(event.connection_id, event.resource, event.event == "restored")].append(event)
-    poisoned = []
-    for (connection_id, resource, undelete), group in groups.items():
-        items = [(event.payload, None) for event in group]
-        _, rejected = store_records(session, connections[connection_id], resource, items, undelete=undelete)
-        refused = {id(payload) for payload, _ in rejected}
-        poisoned += [event for event in group if id(event.payload) in refused]
+            continue
+        records, rejected = map_records(connection, event.resource, [(event.payload, None)])
+        if rejected:
+            poisoned.append(event)
+        groups[(event.resource, event.event == "restored")] += records
+    for (resource, undelete), records in groups.items():
+        upsert_many(session, RESOURCES[resource], records, undelete=undelete)
     return poisoned
 
 

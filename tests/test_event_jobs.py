@@ -156,16 +156,16 @@ def test_transient_database_failure_is_retried_later_and_then_stored(app, anonym
     import jobs.events
 
     connection_id = make_connection()
-    real_store = jobs.events.store_records
+    real_upsert = jobs.events.upsert_many
     calls = []
 
-    def flaky_store(*args, **kwargs):
+    def flaky_upsert(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("UPDATE orders", {}, Exception("database is locked"))
-        return real_store(*args, **kwargs)
+        return real_upsert(*args, **kwargs)
 
-    monkeypatch.setattr(jobs.events, "store_records", flaky_store)
+    monkeypatch.setattr(jobs.events, "upsert_many", flaky_upsert)
     deliver(anonymous, connection_id, "04")
     run_jobs()
     events = queue(EVENTS_QUEUE, redis_client)

@@ -33,8 +33,12 @@ def store(environment):
     connection_pk = connection_of(make_connection())
 
     def upsert(records, model=Order, *, connection=None, undelete=False):
+        """The outcomes by external id, for records of one connection."""
+        connection = connection or connection_pk
         with transaction(environment["DATABASE_URL"]) as session:
-            return upsert_many(session, model, connection or connection_pk, records, extra=None, undelete=undelete)
+            outcomes = upsert_many(session, model, [{**record, "connection_id": connection} for record in records], undelete=undelete)
+        assert {key[0] for key in outcomes} <= {connection}
+        return {external_id: outcome for (_, external_id), outcome in outcomes.items()}
 
     upsert.connection = connection_pk
     return upsert
@@ -108,3 +112,22 @@ def test_products_take_the_same_path(store, environment):
     assert store([product], Product) == {product["external_id"]: Outcome.STALE}
     with transaction(environment["DATABASE_URL"]) as session:
         assert session.scalar(select(Product.name).where(Product.connection_id == store.connection)) == "New name"
+
+
+def test_records_of_several_connections_go_in_one_call_each_under_its_own_connection(store, environment):
+    other = connection_of(make_connection())
+    store([order_record(1, 10, status="old")])
+    records = [
+        {**order_record(1, 20, status="mine"), "connection_id": store.connection},
+        {**order_record(1, 0, status="theirs"), "connection_id": other},
+        {**order_record(2, 0), "connection_id": other},
+    ]
+    with transaction(environment["DATABASE_URL"]) as session:
+        outcomes = upsert_many(session, Order, records)
+    assert outcomes == {
+        (store.connection, "1"): Outcome.UPDATED,
+        (other, "1"): Outcome.CREATED,
+        (other, "2"): Outcome.CREATED,
+    }
+    assert stored_orders(environment, store.connection)["1"][0] == "mine"
+    assert {key: value[0] for key, value in stored_orders(environment, other).items()} == {"1": "theirs", "2": ORDER["status"]}
