@@ -2,9 +2,10 @@
 
 The receiver must answer a malformed delivery 400 before it acknowledges anything, so every
 delivery is checked against the mapper's rules while the store waits. Reading the body and
-running `map_order` over it cost about 60 µs of Python per 4 KB order, a third of what the
-receiver can take under load; msgspec reads the same body into the typed shapes below, which
-restate the mapper's field rules as types, in about 20 µs.
+running `map_order` over it took about 60 µs per 4 KB order on the development machine, and
+with that check switched off the receiver answered 45% more deliveries under load (ingest
+0.61 -> 0.88 of bare Flask). msgspec reads the same body into the typed shapes below, which
+restate the mapper's field rules as types, in about 25 µs.
 
 The contract: `order_maps(body)` / `product_maps(body)` answer True only for a body that
 `map_order` / `map_product` (`mapping.py`) accepts once parsed by the standard `json`
