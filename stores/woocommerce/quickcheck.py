@@ -36,6 +36,7 @@ from stores.woocommerce.mapping import MANAGE_STOCK_FROM_PARENT, MAX_INT, MAX_MO
 # float as `str()` does, with at most 17 significant digits: within this range those are at
 # most 36 digits in fixed-point notation, inside the mapper's MAX_MONEY_DIGITS.
 FLOAT_MONEY_RANGE = (1e-20, 1e15)
+_FLOAT_LOW, _FLOAT_HIGH = FLOAT_MONEY_RANGE
 
 _Int64 = Annotated[int, Meta(ge=-MAX_INT, le=MAX_INT)]
 _Id = Union[Annotated[int, Meta(ge=1, le=MAX_INT)], Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,18}\Z")]]
@@ -147,6 +148,3 @@ def _money_in_range(*amounts: object) -> bool:
         if type(amount) is float and amount and not _FLOAT_LOW <= abs(amount) <= _FLOAT_HIGH:
             return False
     return True
-
-
-_FLOAT_LOW, _FLOAT_HIGH = FLOAT_MONEY_RANGE
