@@ -19,13 +19,16 @@ baseline would otherwise inflate the ratio (or one of the receiver's deflate it)
 round is printed, and rounds of one endpoint more than 20% apart are warned about.
 """
 
+import contextlib
 import math
 import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench import services
 from bench.bare_app import RPUSH_KEY
@@ -33,6 +36,7 @@ from bench.payloads import signed_order
 from bench.report import figure, note, ratio, warn
 from jobs.buffer import EVENTS_KEY, SHARDS
 from tests.factories import make_connection
+from tests.services import child_pids, tcp_sockets
 from webhooks.registration import RECEIVER_PATH
 from webhooks.signature import SIGNATURE_HEADER
 
@@ -99,10 +103,15 @@ class WrkRun:
     max_ms: float
     errors: dict[str, int]
     last_index: int
+    spread: tuple[int, ...] = ()  # connections held by each gunicorn worker, most first
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else math.nan
+
+    def __str__(self) -> str:
+        spread = f" ({'+'.join(map(str, self.spread))})" if self.spread else ""
+        return f"{self.rps:.0f}/{self.p99_ms:.1f}{spread}"
 
 
 def lua_string(text: str) -> str:
@@ -135,16 +144,25 @@ def write_script(path: Path, connection_ids: list[str]) -> int:
     return len(bodies[0])
 
 
-def run_wrk(url: str, script: Path, seconds: float, offset: int = 0) -> WrkRun:
-    """One wrk run; answer its figures."""
+def run_wrk(url: str, script: Path, seconds: float, offset: int = 0, server_pid: int | None = None) -> WrkRun:
+    """One wrk run; answer its figures, with how the connections spread over gunicorn `server_pid`'s workers."""
     command = [
         "wrk", f"-t{THREADS}", f"-c{CONNECTIONS_PER_WRK}", f"-d{max(1, round(seconds))}s", "--latency",
         "--timeout", "10s", "-s", str(script), url, "--", str(offset), str(THREADS),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    match = re.search(r"^BENCH (.*)$", result.stdout, re.MULTILINE)
-    if result.returncode != 0 or match is None:
-        raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout[-2000:]} {result.stderr[-2000:]}")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as wrk:
+        spread = ()
+        if server_pid is not None:
+            time.sleep(min(1.0, seconds / 2))  # wrk opens its connections at once and keeps them
+            spread = connections_per_worker(server_pid, urlsplit(url).port)
+        try:
+            stdout, stderr = wrk.communicate(timeout=seconds + 60)
+        except subprocess.TimeoutExpired:
+            wrk.kill()
+            raise
+    match = re.search(r"^BENCH (.*)$", stdout, re.MULTILINE)
+    if wrk.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {stdout[-2000:]} {stderr[-2000:]}")
     values = {key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
     return WrkRun(
         requests=values["requests"],
@@ -154,7 +172,17 @@ def run_wrk(url: str, script: Path, seconds: float, offset: int = 0) -> WrkRun:
         max_ms=values["max_us"] / 1000,
         errors={key: values[key] for key in ("connect", "read", "write", "status", "timeout") if values[key]},
         last_index=values["last"],
+        spread=spread,
     )
+
+
+def connections_per_worker(server_pid: int, port: int) -> tuple[int, ...]:
+    """How many established connections each of the gunicorn's workers holds, most first."""
+    counts = []
+    for worker in child_pids(server_pid):
+        with contextlib.suppress(OSError):  # a worker restarting
+            counts.append(len(tcp_sockets(worker, port, "ESTABLISHED")))
+    return tuple(sorted(counts, reverse=True))
 
 
 def buffered_events(redis_client) -> int:
@@ -197,18 +225,22 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
             bare_url = services.start_web(bare_processes, bare_env, name="bare", app="bench.bare_app:app")
             rpush_url = services.start_web(rpush_processes, rpush_env, name="bare-rpush", app="bench.bare_app:app")
             receiver_url = services.start_web(receiver_processes, env)
+            bare_pid, rpush_pid, receiver_pid = (
+                processes.running[name].pid
+                for processes, name in ((bare_processes, "bare"), (rpush_processes, "bare-rpush"), (receiver_processes, "web"))
+            )
             run_wrk(bare_url, script, warm_seconds)
             run_wrk(rpush_url, script, warm_seconds)
             redis_client.delete(RPUSH_KEY)
             offset = run_wrk(receiver_url, script, warm_seconds).last_index
             before = buffered_events(redis_client)
             for _ in range(ROUNDS):
-                bare_runs.append(run_wrk(bare_url, script, seconds))
-                rpush_runs.append(run_wrk(rpush_url, script, seconds))
+                bare_runs.append(run_wrk(bare_url, script, seconds, server_pid=bare_pid))
+                rpush_runs.append(run_wrk(rpush_url, script, seconds, server_pid=rpush_pid))
                 redis_client.delete(RPUSH_KEY)
                 # Start where the last run stopped, on a whole round of bodies: no delivery is sent twice.
                 offset = math.ceil(offset / BODIES) * BODIES
-                receiver_runs.append(run_wrk(receiver_url, script, seconds, offset=offset))
+                receiver_runs.append(run_wrk(receiver_url, script, seconds, offset=offset, server_pid=receiver_pid))
                 offset = receiver_runs[-1].last_index
             buffered = buffered_events(redis_client) - before
     finally:
@@ -225,12 +257,11 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
     figure("ingest_receiver_p50", receiver.p50_ms, "ms")
     figure("ingest_receiver_buffered", buffered, "events")
     note(
-        "ingest rounds (rps/p99 ms): bare "
-        + ", ".join(f"{run.rps:.0f}/{run.p99_ms:.1f}" for run in bare_runs)
-        + "; bare + RPUSH "
-        + ", ".join(f"{run.rps:.0f}/{run.p99_ms:.1f}" for run in rpush_runs)
-        + "; receiver "
-        + ", ".join(f"{run.rps:.0f}/{run.p99_ms:.1f}" for run in receiver_runs)
+        "ingest rounds (rps/p99 ms (connections per gunicorn worker)): "
+        + "; ".join(
+            f"{name} " + ", ".join(map(str, runs))
+            for name, runs in (("bare", bare_runs), ("bare + RPUSH", rpush_runs), ("receiver", receiver_runs))
+        )
     )
     for name, runs in (("bare", bare_runs), ("bare + RPUSH", rpush_runs), ("receiver", receiver_runs)):
         slowest, fastest = min(run.rps for run in runs), max(run.rps for run in runs)

@@ -219,3 +219,41 @@ def ready(url: str) -> bool:
         return requests.get(f"{url}/readyz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+# Linux's /proc: which process holds which socket (tests of the web server's sockets, the bench's
+# spread of connections over gunicorn workers).
+TCP_STATES = {"ESTABLISHED": "01", "LISTEN": "0A"}
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers, for its master)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        # The command name may hold spaces and parentheses: the fields resume after the last ')'.
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def tcp_sockets(pid: int, port: int, state: str) -> set[int]:
+    """The inodes of the TCP sockets on local `port` in `state` (a `TCP_STATES` key) that `pid` holds."""
+    on_port = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == TCP_STATES[state] and int(fields[1].rpartition(":")[2], 16) == port:
+                on_port.add(int(fields[9]))
+    held = set()
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(descriptor)
+            if target.startswith("socket:["):
+                held.add(int(target[len("socket:[") : -1]))
+    return on_port & held
