@@ -177,7 +177,9 @@ def run_wrk(url: str, script: Path, seconds: float, offset: int = 0, server_pid:
 
 
 def connections_per_worker(server_pid: int, port: int) -> tuple[int, ...]:
-    """How many established connections each of the gunicorn's workers holds, most first."""
+    """How many established connections each of the gunicorn's workers holds, most first (Linux)."""
+    if not Path("/proc/self/net/tcp").exists():
+        return ()
     counts = []
     for worker in child_pids(server_pid):
         with contextlib.suppress(OSError):  # a worker restarting

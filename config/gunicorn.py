@@ -25,7 +25,9 @@ wsgi_app = "web:create_app()"
 # kept-alive connection stays with the worker that accepted it: under a burst of connections
 # one worker was seen holding 30 of 32 while the other idled, and the receiver's p99 at 32
 # connections went from ~28 ms to ~40 ms (bench ingest, README "Performance").
-reuse_port = True
+# GUNICORN_REUSE_PORT=0 keeps gunicorn's one shared socket, for a socket handed over rather
+# than bound (systemd socket activation, gunicorn's USR2 re-exec, which SO_REUSEPORT breaks).
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 
 
 def on_starting(server) -> None:
@@ -37,6 +39,8 @@ def on_starting(server) -> None:
     own, and port 0 would give every worker a port of its own: those keep one shared socket.
     """
     addresses = server.cfg.address
+    if not server.cfg.reuse_port:
+        return
     if not all(isinstance(address, tuple) and address[1] for address in addresses):
         server.cfg.set("reuse_port", False)
         return

@@ -29,6 +29,17 @@ def test_every_worker_listens_on_a_socket_of_its_own(start_service):
     assert tcp_sockets(master, port, "LISTEN") == set()
 
 
+def test_gunicorn_reuse_port_0_keeps_one_socket_shared_by_the_workers(start_service):
+    service = start_service(workers=0, extra={"GUNICORN_REUSE_PORT": "0"})
+    master = service.processes.running["web"].pid
+    port = urlsplit(service.url).port
+    workers = wait_until(lambda: (pids := child_pids(master)) and len(pids) == 2 and pids, what="two gunicorn workers")
+
+    listening = tcp_sockets(master, port, "LISTEN")
+    assert len(listening) == 1
+    assert all(tcp_sockets(pid, port, "LISTEN") == listening for pid in workers)
+
+
 def test_a_second_server_on_a_taken_port_is_refused_not_let_share_it(start_service, tmp_path):
     # With SO_REUSEPORT the kernel would let it bind and answer half of the first one's connections.
     first = start_service(workers=0)
