@@ -173,9 +173,11 @@ class ConnectionService:
 
     def delete(self, connection: Connection) -> Removal:
         """Remove the store's webhooks (best effort), forget the credentials, stop everything."""
+        # No transaction (on SQLite, a writing request's write lock) stays open while we wait.
+        self.release()
         with self.registration.held(connection.public_id):
             # Re-read after waiting: a poll's heal may have just replaced some webhooks.
-            self.release()
+            self.session.expire(connection, ["webhooks"])
             removal = self._remove_store_webhooks(connection)
             connection.deleted_at = utcnow()
             # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.

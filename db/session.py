@@ -26,9 +26,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # Jobs write: IMMEDIATE takes the write lock up front, so two writers queue (busy
-        # timeout) instead of failing when one upgrades a read to a write. Web requests
-        # mostly read, and a reader must never wait behind a writer: they begin DEFERRED.
+        # Writers (jobs, web requests that may write): IMMEDIATE takes the write lock up
+        # front, so two writers queue (busy timeout) instead of one failing when it upgrades
+        # a read to a write after the other committed. Reading requests (and the receiver's
+        # lookups) must never wait behind a writer: they begin DEFERRED.
         conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'IMMEDIATE')}")
 
 
@@ -55,7 +56,7 @@ def _create_engine(url: str) -> Engine:
 
 
 def get_sessionmaker(url: str, *, deferred: bool = False) -> sessionmaker[Session]:
-    """A session factory bound to the engine for `url`; `deferred` for mostly-reading web requests."""
+    """A session factory bound to the engine for `url`; `deferred` for sessions that only read."""
     key = (url, deferred)
     factory = _sessionmakers.get(key)
     if factory is None:

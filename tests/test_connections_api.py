@@ -1,14 +1,21 @@
 """Connections over the admin API, against the store emulator: verify, save, webhooks, change, delete."""
 
+import contextlib
 import logging
+import sqlite3
 import threading
 import time
 
 import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import make_url
 
+from db.models import Connection, Webhook
+from db.session import get_engine, transaction
 from jobs import clock
 from jobs.queues import redis_connection
 from tests.conftest import ADMIN_TOKEN
+from tests.factories import make_connection
 from tests.services import free_port
 from webhooks import registration
 from webhooks.registration import TOPICS, RegistrationLock
@@ -177,6 +184,43 @@ def test_connection_responses_never_contain_the_secret(client, store, connect):
         assert store.secret not in client.get(f"/api/connections{path}").get_data(as_text=True)
 
 
+def test_a_worker_committing_between_a_requests_read_and_its_write_does_not_fail_it(client, connect, database_url):
+    # SQLite fails a transaction begun DEFERRED that reads, then writes after another process
+    # committed, at once ("database is locked", no busy wait): seen as a 500 when a new
+    # connection's first poll stored products while its webhooks were being recorded.
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's locking; PostgreSQL's transactions do not fail this way")
+    connection = connect()
+    other = make_connection()
+    worker = threading.Thread(target=commit_as_a_worker, args=(make_url(database_url).database, other))
+
+    def after_statement(_conn, _cursor, statement, *_args):
+        # Right after the request's first read, a worker commits (or waits for our write lock).
+        if not worker.is_alive() and worker.ident is None and statement.lstrip().upper().startswith("SELECT"):
+            worker.start()
+            worker.join(0.5)
+
+    engine = get_engine(database_url)
+    event.listen(engine, "after_cursor_execute", after_statement)
+    try:
+        response = client.patch(f"/api/connections/{connection['id']}", json={"name": "Renamed"})
+    finally:
+        event.remove(engine, "after_cursor_execute", after_statement)
+        worker.join(10)
+
+    assert worker.ident is not None  # the race was run
+    assert response.status_code == 200, response.json
+    assert client.get(f"/api/connections/{connection['id']}").json["name"] == "Renamed"
+    assert client.get(f"/api/connections/{other}").json["company_group"] == "Committed by a worker"
+
+
+def commit_as_a_worker(path: str, public_id: str) -> None:
+    """One write from a connection of its own, waiting up to 5 s for SQLite's write lock."""
+    with contextlib.closing(sqlite3.connect(path, timeout=5)) as database:
+        database.execute("UPDATE connections SET company_group = 'Committed by a worker' WHERE public_id = ?", (public_id,))
+        database.commit()
+
+
 def test_a_first_poll_racing_the_creation_does_not_register_webhooks_twice(client, store, connect, run_jobs, monkeypatch):
     # The clock sees a new connection as soon as it is committed, before its webhooks are
     # registered; its first poll heals webhooks. Interleave the two at the worst moment:
@@ -214,25 +258,39 @@ def test_polls_leave_webhooks_alone_while_they_are_being_registered(client, stor
     assert len(store.webhooks.items) == len(TOPICS)
 
 
-def test_delete_waits_for_a_registration_in_progress(client, connect, redis_client):
+def test_delete_waits_for_a_registration_in_progress_then_removes_what_it_registered(
+    client, store, connect, redis_client, database_url
+):
     connection = connect()
     lock = RegistrationLock(redis_client, 5.0)
     registered = threading.Event()
+    replacements: list[int] = []
     released = []
 
-    def register_elsewhere():
+    def heal_elsewhere():
+        # As a poll's heal would: replace a webhook on the store and record it, holding the lock.
         with lock.held(connection["id"]):
             registered.set()
-            time.sleep(0.5)
+            time.sleep(0.5)  # meanwhile the delete request has read the connection and waits
+            hook = store.create_webhook("order.created", store_hooks(store)[0].delivery_url, store.secret, ping=False)
+            with transaction(database_url) as session:  # needs SQLite's write lock: the waiting request must not hold it
+                owner = select(Connection.id).where(Connection.public_id == connection["id"]).scalar_subquery()
+                session.execute(
+                    update(Webhook)
+                    .where(Webhook.connection_id == owner, Webhook.topic == "order.created")
+                    .values(store_webhook_id=hook.id)
+                )
+            replacements.append(hook.id)
             released.append(time.monotonic())
 
-    other = threading.Thread(target=register_elsewhere)
+    other = threading.Thread(target=heal_elsewhere)
     other.start()
     registered.wait(5)
     assert client.delete(f"/api/connections/{connection['id']}").status_code == 204
     deleted = time.monotonic()
     other.join()
     assert released and released[0] <= deleted
+    assert replacements and replacements[0] not in store.webhooks.items  # read after the wait, so removed too
 
 
 def test_the_registration_lock_is_one_holder_at_a_time_and_expires(redis_client, caplog):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from redis import Redis
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,8 @@ from jobs.queues import redis_connection
 EXTENSION = "storelink"
 # Pages that ask a store something while an operator waits give up after this long.
 QUICK_STORE_TIMEOUT_SECONDS = 5.0
+# Requests that only read (RFC 9110's safe methods); every other one may write.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -49,9 +51,16 @@ def get_vault_of(app: Flask) -> Vault:
 
 
 def get_session() -> Session:
-    """The request's database session, opened on first use."""
+    """The request's database session, opened on first use.
+
+    On SQLite, a request that may write (POST, PATCH, DELETE...) begins its transactions
+    IMMEDIATE, as jobs do: a transaction that reads and then writes would otherwise fail at
+    once ("database is locked": SQLite waits for no one when a worker commits between the
+    read and the write). Reading requests begin DEFERRED, never waiting behind a writer.
+    """
     if "db_session" not in g:
-        g.db_session = get_sessionmaker(get_settings().database_url, deferred=True)()
+        reads_only = request.method in READING_METHODS
+        g.db_session = get_sessionmaker(get_settings().database_url, deferred=reads_only)()
     return g.db_session
 
 
