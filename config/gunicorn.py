@@ -23,8 +23,9 @@ wsgi_app = "web:create_app()"
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads incoming
 # connections across them. On one shared socket, whichever worker wakes first accepts, and a
 # kept-alive connection stays with the worker that accepted it: under a burst of connections
-# one worker was seen holding 30 of 32 while the other idled, and the receiver's p99 at 32
-# connections went from ~28 ms to ~40 ms (bench ingest, README "Performance").
+# one worker was seen holding 30 of 32 while the other idled. The receiver's p99 at 32
+# connections, median of the bench's rounds: ~36 ms on a shared socket, ~28 ms with a socket
+# per worker (bench ingest, README "Performance").
 # GUNICORN_REUSE_PORT=0 keeps gunicorn's one shared socket, for a socket handed over rather
 # than bound (systemd socket activation, gunicorn's USR2 re-exec, which SO_REUSEPORT breaks).
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
@@ -38,9 +39,9 @@ def on_starting(server) -> None:
     as gunicorn does without it. A Unix socket is a file each worker would replace with its
     own, and port 0 would give every worker a port of its own: those keep one shared socket.
     """
-    addresses = server.cfg.address
     if not server.cfg.reuse_port:
         return
+    addresses = server.cfg.address
     if not all(isinstance(address, tuple) and address[1] for address in addresses):
         server.cfg.set("reuse_port", False)
         return

@@ -21,7 +21,7 @@ def test_every_worker_listens_on_a_socket_of_its_own(start_service):
     service = start_service(workers=0)
     master = service.processes.running["web"].pid
     port = urlsplit(service.url).port
-    workers = wait_until(lambda: (pids := child_pids(master)) and len(pids) == 2 and pids, what="two gunicorn workers")
+    workers = gunicorn_workers(master)
     listening = {pid: wait_until(lambda pid=pid: tcp_sockets(pid, port, "LISTEN"), what="a listening worker") for pid in workers}
 
     assert [len(sockets) for sockets in listening.values()] == [1, 1]
@@ -33,7 +33,7 @@ def test_gunicorn_reuse_port_0_keeps_one_socket_shared_by_the_workers(start_serv
     service = start_service(workers=0, extra={"GUNICORN_REUSE_PORT": "0"})
     master = service.processes.running["web"].pid
     port = urlsplit(service.url).port
-    workers = wait_until(lambda: (pids := child_pids(master)) and len(pids) == 2 and pids, what="two gunicorn workers")
+    workers = gunicorn_workers(master)
 
     listening = tcp_sockets(master, port, "LISTEN")
     assert len(listening) == 1
@@ -71,6 +71,11 @@ def test_a_unix_socket_is_bound_once_and_shared(environment, tmp_path):
     assert status.startswith(b"HTTP/1.1 200")
     assert f"Listening at: unix:{path}" in log  # gunicorn's master holds it (none per worker)
     assert "SO_REUSEPORT" not in log
+
+
+def gunicorn_workers(master: int) -> list[int]:
+    """The two workers of the gunicorn whose master is `master`, once both are forked."""
+    return wait_until(lambda: (pids := child_pids(master)) and len(pids) == 2 and pids, what="two gunicorn workers")
 
 
 def unix_get(path, target: str) -> bytes:
