@@ -27,23 +27,25 @@ class Outcome(enum.StrEnum):
     DELETED = "deleted"
     MISSING = "missing"  # a deletion for a record never stored
     SKIPPED = "skipped"  # outside what the connection imports (before order_start)
+    ASKED = "asked"  # only the store can tell (a deletion, a restore): it is asked
 
 
 # What identifies a stored record (the unique index); never rewritten.
 _KEY_COLUMNS = ("connection_id", "external_id")
 
 
-def _newer_than_stored(stored, modified_at, undelete: bool):
-    """The condition under which an incoming version (its `modified_at`) replaces the `stored` one (its columns)."""
-    newer = stored.modified_at < modified_at
-    if undelete:
-        # A restore may carry the same modification time as the trashing it undoes.
-        return or_(newer, and_(stored.deleted.is_(True), stored.modified_at <= modified_at))
+def _newer_than_stored(stored, incoming, confirmed: bool):
+    """The condition under which an `incoming` version (its columns) replaces the `stored` one."""
+    newer = stored.modified_at < incoming.modified_at
+    if confirmed:
+        # Read from the store just now: a trashing or a restore within the same second as the
+        # stored version (same modification time) is still what the store says.
+        return or_(newer, and_(stored.modified_at == incoming.modified_at, stored.deleted != incoming.deleted))
     return newer
 
 
 def mark_deleted(session: Session, model, connection_id: int, external_id: str) -> Outcome:
-    """Soft-delete a stored order or product (`model`); a restore undoes it."""
+    """Soft-delete a stored order or product (`model`) the store no longer has; a newer version undoes it."""
     deleted = session.execute(
         update(model)
         .where(model.connection_id == connection_id, model.external_id == external_id)
@@ -57,13 +59,14 @@ def mark_deleted(session: Session, model, connection_id: int, external_id: str) 
 RecordKey = tuple[int, str]
 
 
-def upsert_many(session: Session, model, records: list[dict], *, undelete: bool = False) -> dict[RecordKey, Outcome]:
+def upsert_many(session: Session, model, records: list[dict], *, confirmed: bool = False) -> dict[RecordKey, Outcome]:
     """Store orders or products (`model`) mapped by `stores.woocommerce.mapping`; answer each record's outcome.
 
     Each record carries its `connection_id`, and may carry further columns (an order's
     warehouse); records of several connections go together. New records go in with one
-    INSERT for the batch; a stored record is replaced only by a newer version (a restore,
-    `undelete`, also by an equally new one). Orders' line items are replaced with their order.
+    INSERT for the batch; a stored record is replaced only by a newer version (a version just
+    read from the store, `confirmed`, also by an equally new one that is or is not deleted
+    where the stored one is not or is). Orders' line items are replaced with their order.
     """
     newest: dict[RecordKey, dict] = {}
     for record in records:
@@ -107,7 +110,7 @@ def upsert_many(session: Session, model, records: list[dict], *, undelete: bool 
                 upsert.on_conflict_do_update(
                     index_elements=list(_KEY_COLUMNS),
                     set_={column: upsert.excluded[column] for column in stored[0] if column not in _KEY_COLUMNS},
-                    where=_newer_than_stored(table.c, upsert.excluded.modified_at, undelete),
+                    where=_newer_than_stored(table.c, upsert.excluded, confirmed),
                 ).returning(*returned),
                 stored,
             )

@@ -12,10 +12,18 @@ from sqlalchemy import bindparam, select, update
 
 from config import get_settings
 from db.models import Connection, Order, Product, Webhook
-from db.records import Outcome, mark_deleted, upsert_many
+from db.records import Outcome, upsert_many
 from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
-from jobs.queues import EVENTS_QUEUE, RESULT_TTL_SECONDS, enqueue_drain, enqueue_event, queue, redis_connection
+from jobs.queues import (
+    EVENTS_QUEUE,
+    RESULT_TTL_SECONDS,
+    enqueue_drain,
+    enqueue_event,
+    enqueue_refresh,
+    queue,
+    redis_connection,
+)
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 
 log = logging.getLogger(__name__)
@@ -24,47 +32,57 @@ RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
 TRASH_STATUS = "trash"
 REJECT_ENVELOPE = "jobs.events.reject_envelope"
+# Per (connection id, resource): ids of records whose fate only the store can tell.
+Hints = dict[tuple[str, str], list[str]]
 
 
 def ingest_event(connection_id: str, resource: str, event: str, payload: dict, received_at: str) -> str:
     """Apply one `resource.event` delivery (`order.updated`, ...) for a connection; answer the outcome."""
     if resource not in RESOURCES or event not in EVENTS:
         raise PermanentJobError(f"unsupported topic {resource}.{event}")
+    hints: Hints = defaultdict(list)
     with job_transaction() as session:
         connection = session.scalar(select(Connection).where(Connection.public_id == connection_id))
         if connection is None or connection.deleted_at is not None:
             log.info("event %s.%s for removed connection %s dropped", resource, event, connection_id)
             return "connection removed"
-        outcome = apply_event(session, connection, resource, event, payload)
+        outcome = apply_event(session, connection, resource, event, payload, hints)
         session.execute(
             update(Webhook)
             .where(Webhook.connection_id == connection.id, Webhook.topic == f"{resource}.{event}")
             .values(last_delivery_at=datetime.fromisoformat(received_at))
         )
+    _ask_the_store(redis_connection(get_settings().redis_url), hints)
     log.info("event %s.%s for connection %s: %s", resource, event, connection_id, outcome)
     return outcome.value
 
 
-def apply_event(session, connection: Connection, resource: str, event: str, payload: dict) -> Outcome:
-    """Write what one event says to the database, inside the caller's transaction."""
+def apply_event(session, connection: Connection, resource: str, event: str, payload: dict, hints: "Hints") -> Outcome:
+    """Write what one event says to the database, inside the caller's transaction; add the records to ask the store about."""
     if event == "deleted":
-        return mark_deleted(session, RESOURCES[resource], connection.id, deleted_id(payload))
-    outcomes, rejected = store_records(session, connection, resource, [(payload, None)], undelete=event == "restored")
+        hints[(connection.public_id, resource)].append(deleted_id(payload))
+        return Outcome.ASKED
+    outcomes, rejected = store_records(session, connection, resource, [(payload, None)])
     if rejected:
         raise rejected[0][1]
-    return next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
+    outcome = next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
+    if event == "restored" and outcome is Outcome.STALE:
+        hints[(connection.public_id, resource)].append(deleted_id(payload))
+        return Outcome.ASKED
+    return outcome
 
 
 def store_records(
-    session, connection: Connection, resource: str, items: list[tuple[dict, str | None]], *, undelete: bool = False
+    session, connection: Connection, resource: str, items: list[tuple[dict, str | None]], *, confirmed: bool = False
 ) -> tuple[dict[str, Outcome], list[tuple[dict, MappingError]]]:
     """Map and upsert many orders or products of one connection (with their parent, for variations) in one go.
 
     Answers each stored id's outcome, and the payloads the mapper refused with why; orders
-    created before the connection's order start are left out.
+    created before the connection's order start are left out. `confirmed`: the payloads were
+    read from the store just now (`db.records.upsert_many`).
     """
     records, rejected = map_records(connection, resource, items)
-    outcomes = upsert_many(session, RESOURCES[resource], records, undelete=undelete)
+    outcomes = upsert_many(session, RESOURCES[resource], records, confirmed=confirmed)
     return {external_id: outcome for (_, external_id), outcome in outcomes.items()}, rejected
 
 
@@ -129,6 +147,7 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
         except (ValueError, KeyError, TypeError, RecursionError):  # nested deeper than the parser goes
             rejected.append(raw)
     poisoned: list[Event] = []
+    hints: Hints = defaultdict(list)
     with job_transaction() as session:
         ids = {event.connection_id for event in events}
         connections = {
@@ -137,8 +156,9 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             if connection.deleted_at is None
         }
         for round_events in _rounds(collapse(events)):
-            poisoned += _apply_round(session, connections, round_events)
+            poisoned += _apply_round(session, connections, round_events, hints)
         _record_last_deliveries(session, connections, events)
+    _ask_the_store(redis, hints)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
     for event in poisoned:
@@ -161,8 +181,11 @@ def _rounds(events: list[Event]) -> list[list[Event]]:
     return rounds
 
 
-def _apply_round(session, connections: dict[str, Connection], events: list[Event]) -> list[Event]:
-    """Apply events of different records together, whatever their connection; answer those the mapper refused."""
+def _apply_round(session, connections: dict[str, Connection], events: list[Event], hints: "Hints") -> list[Event]:
+    """Apply events of different records together, whatever their connection; answer those the mapper refused.
+
+    Deletions, and restores not newer than what is stored, are added to `hints`: the store decides them.
+    """
     groups: dict[tuple[str, bool], list[dict]] = defaultdict(list)
     poisoned = []
     for event in events:
@@ -170,14 +193,19 @@ def _apply_round(session, connections: dict[str, Connection], events: list[Event
         if connection is None:
             continue  # removed since: its events go with it
         if event.event == "deleted":
-            mark_deleted(session, RESOURCES[event.resource], connection.id, deleted_id(event.payload))
+            hints[(event.connection_id, event.resource)].append(deleted_id(event.payload))
             continue
         records, rejected = map_records(connection, event.resource, [(event.payload, None)])
         if rejected:
             poisoned.append(event)
         groups[(event.resource, event.event == "restored")] += records
-    for (resource, undelete), records in groups.items():
-        upsert_many(session, RESOURCES[resource], records, undelete=undelete)
+    for (resource, restored), records in groups.items():
+        outcomes = upsert_many(session, RESOURCES[resource], records)
+        if restored:
+            public_ids = {connection.id: public_id for public_id, connection in connections.items()}
+            for (connection_pk, external_id), outcome in outcomes.items():
+                if outcome is Outcome.STALE:
+                    hints[(public_ids[connection_pk], resource)].append(external_id)
     return poisoned
 
 
@@ -223,6 +251,12 @@ def _record_last_deliveries(session, connections: dict, events: list[Event]) -> 
             for (connection_pk, topic), received_at in latest.items()
         ],
     )
+
+
+def _ask_the_store(redis, hints: "Hints") -> None:
+    """Queue the store reads that decide the hinted records (after the batch's commit)."""
+    for (connection_id, resource), external_ids in hints.items():
+        enqueue_refresh(redis, connection_id, resource, external_ids)
 
 
 def reject_envelope(raw: str, reason: str = "the buffered event is not a valid envelope") -> None:

@@ -83,3 +83,33 @@ def enqueue_drain(redis: Redis, shard: int, *, retry_seconds: tuple[int, ...]):
         result_ttl=RESULT_TTL_SECONDS,
         description=f"store buffered events of shard {shard}",
     )
+
+
+REFRESH_RECORDS = "jobs.refresh.refresh_records"
+REFRESH_PENDING_KEY = "storelink:refresh:{connection_id}:{resource}:{external_id}"
+# A read that never ran (its job lost) stops holding back new requests after this long.
+REFRESH_PENDING_TTL_SECONDS = 900
+# A store that cannot answer now is asked again later; the job gives its worker back meanwhile.
+REFRESH_RETRY_SECONDS = [10, 60, 300, 900, 3600]
+REFRESH_JOB_TIMEOUT_SECONDS = 300
+
+
+def enqueue_refresh(redis: Redis, connection_id: str, resource: str, external_ids: list[str]) -> int:
+    """Queue a read of these records from the store, but for those a queued read already covers; answer how many."""
+    waiting = []
+    for external_id in dict.fromkeys(external_ids):
+        key = REFRESH_PENDING_KEY.format(connection_id=connection_id, resource=resource, external_id=external_id)
+        if redis.set(key, 1, nx=True, ex=REFRESH_PENDING_TTL_SECONDS):
+            waiting.append(external_id)
+    if waiting:
+        queue(EVENTS_QUEUE, redis).enqueue(
+            REFRESH_RECORDS,
+            connection_id,
+            resource,
+            waiting,
+            retry=Retry(max=len(REFRESH_RETRY_SECONDS), interval=REFRESH_RETRY_SECONDS),
+            job_timeout=REFRESH_JOB_TIMEOUT_SECONDS,
+            result_ttl=RESULT_TTL_SECONDS,
+            description=f"ask the store about {resource} {', '.join(waiting[:5])} of {connection_id}",
+        )
+    return len(waiting)

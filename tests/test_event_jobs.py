@@ -78,21 +78,6 @@ def test_orders_created_before_order_start_are_not_imported(app, anonymous, clie
     assert client.get(f"/api/connections/{connection_id}/orders").json["total"] == 0
 
 
-def test_trash_marks_deleted_and_restore_undoes_it(app, anonymous, client, run_jobs):
-    connection_id = make_connection()
-    deliver(anonymous, connection_id, "02", id=36)
-    deliver(anonymous, connection_id, "05")  # order.deleted {"id":36}
-    run_jobs()
-    assert client.get(f"/api/connections/{connection_id}/orders/36").json["deleted"] is True
-    restored = load_delivery("02").json() | {"id": 36, "date_modified_gmt": "2026-11-27T11:00:00"}
-    body = json.dumps(restored).encode()
-    post_delivery(anonymous, connection_id, load_delivery("02"), body=body,
-                  headers={"X-WC-Webhook-Topic": "order.restored", "X-WC-Webhook-Event": "restored",
-                           "X-WC-Webhook-Signature": sign(body, load_delivery("02").secret)})
-    run_jobs()
-    assert client.get(f"/api/connections/{connection_id}/orders/36").json["deleted"] is False
-
-
 def test_products_and_variations_are_stored(app, anonymous, client, run_jobs):
     connection_id = make_connection()
     for name in ("06", "07", "09"):
@@ -107,14 +92,6 @@ def test_products_and_variations_are_stored(app, anonymous, client, run_jobs):
     simple = client.get(f"/api/connections/{connection_id}/products/94").json
     assert simple["parent_external_id"] is None
     assert client.get(f"/api/connections/{connection_id}/products").json["total"] == 3
-
-
-def test_product_trash_is_a_soft_delete(app, anonymous, client, run_jobs):
-    connection_id = make_connection()
-    deliver(anonymous, connection_id, "06", id=12)
-    deliver(anonymous, connection_id, "08")
-    run_jobs()
-    assert client.get(f"/api/connections/{connection_id}/products/12").json["deleted"] is True
 
 
 def test_last_delivery_time_is_recorded_per_webhook(app, anonymous, client, run_jobs):

@@ -140,12 +140,21 @@ def test_same_second_deliveries_with_different_bodies_are_both_queued(anonymous,
     assert queued(redis_client) == 2
 
 
-def test_repeated_trash_of_the_same_record_in_different_seconds_is_queued_each_time(anonymous, connection_id, redis_client):
+def test_every_trash_of_a_record_is_queued_whatever_its_unsigned_delivery_id(anonymous, connection_id, redis_client):
+    # `{"id": N}` is the same body for every trashing of a record, and the delivery id that
+    # would tell two apart is not signed: none is dropped (each only asks the store).
     trash = load_delivery("05")
     post_delivery(anonymous, connection_id, trash, headers={"X-WC-Webhook-Delivery-ID": "second-1"})
     post_delivery(anonymous, connection_id, trash, headers={"X-WC-Webhook-Delivery-ID": "second-1"})
     post_delivery(anonymous, connection_id, trash, headers={"X-WC-Webhook-Delivery-ID": "second-2"})
-    assert queued(redis_client) == 2
+    assert queued(redis_client) == 3
+
+
+def test_a_full_record_is_deduplicated_by_its_body_not_by_its_delivery_id(anonymous, connection_id, redis_client):
+    order = load_delivery("02")
+    for delivery_id in ("a", "b", "c"):
+        assert post_delivery(anonymous, connection_id, order, headers={"X-WC-Webhook-Delivery-ID": delivery_id}).status_code == 202
+    assert queued(redis_client) == 1
 
 
 def test_receiver_never_redirects_a_trailing_slash(anonymous, connection_id):

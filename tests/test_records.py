@@ -32,11 +32,11 @@ def store(environment):
     """upsert_many for a new connection, in a transaction of its own; answers the outcomes."""
     connection_pk = connection_of(make_connection())
 
-    def upsert(records, model=Order, *, connection=None, undelete=False):
+    def upsert(records, model=Order, *, connection=None, confirmed=False):
         """The outcomes by external id, for records of one connection."""
         connection = connection or connection_pk
         with transaction(environment["DATABASE_URL"]) as session:
-            outcomes = upsert_many(session, model, [{**record, "connection_id": connection} for record in records], undelete=undelete)
+            outcomes = upsert_many(session, model, [{**record, "connection_id": connection} for record in records], confirmed=confirmed)
         assert {key[0] for key in outcomes} <= {connection}
         return {external_id: outcome for (_, external_id), outcome in outcomes.items()}
 
@@ -86,14 +86,18 @@ def test_the_newest_of_several_versions_in_one_batch_wins(store, environment):
     assert stored_orders(environment, store.connection)["1"][0] == "c"
 
 
-def test_a_restore_with_the_trashing_time_undeletes_but_an_update_with_it_does_not(store, environment):
+def test_only_a_version_read_from_the_store_changes_deletion_at_the_same_time(store, environment):
     store([order_record(1, 10)])
     with transaction(environment["DATABASE_URL"]) as session:
         assert mark_deleted(session, Order, store.connection, "1") == Outcome.DELETED
-    assert store([order_record(1, 10)]) == {"1": Outcome.STALE}
+    assert store([order_record(1, 10)]) == {"1": Outcome.STALE}  # a delivery's body: not newer
     assert stored_orders(environment, store.connection)["1"][2] is True
-    assert store([order_record(1, 10)], undelete=True) == {"1": Outcome.UPDATED}
+    assert store([order_record(1, 9)], confirmed=True) == {"1": Outcome.STALE}  # older, even from the store
+    assert store([order_record(1, 10)], confirmed=True) == {"1": Outcome.UPDATED}  # the store says live
     assert stored_orders(environment, store.connection)["1"][2] is False
+    assert store([order_record(1, 10)], confirmed=True) == {"1": Outcome.STALE}  # the same again changes nothing
+    assert store([{**order_record(1, 10), "status": "trash", "deleted": True}], confirmed=True) == {"1": Outcome.UPDATED}
+    assert stored_orders(environment, store.connection)["1"][2] is True
 
 
 def test_connections_keep_their_own_records_of_the_same_id(store, environment):

@@ -16,6 +16,7 @@ import http
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -51,8 +52,10 @@ PATH = re.compile(r"/webhooks/woocommerce/(?P<connection_id>[^/]+)/?")
 # new secret verifies at once (and the old one keeps verifying for a day).
 CONNECTION_CACHE_SECONDS = 5.0
 
+# Not signed (WooCommerce signs the body only): it picks the mapper that must accept the body,
+# and the mappers refuse each other's records; it never decides a deletion or a restore alone
+# (`jobs.refresh` asks the store).
 TOPIC_HEADER = "X-WC-Webhook-Topic"
-DELIVERY_ID_HEADER = "X-WC-Webhook-Delivery-ID"
 # WooCommerce's ping on webhook creation: form-encoded, unsigned.
 PING_BODY = re.compile(rb"webhook_id=[0-9]+")
 # Per topic: the mapper that decides whether a body is valid, and the quick check that can
@@ -195,9 +198,7 @@ class Receiver:
             return Reply.error(400, "invalid_payload", str(error))
 
         received_at = utcnow()
-        # `{"id": N}` deletions carry no modification time: the delivery id (webhook + second) tells two apart.
-        delivery_id = None if timed else environ.get(_DELIVERY_ID_KEY, "")
-        digest = change_digest(resource, body, delivery_id)
+        digest = change_digest(resource, body) if timed else untimed_digest()
         message = envelope(connection_id, resource, event, received_at.isoformat(), text)
         try:
             pushed = self._handoff_for_process().push(connection_id, digest, message)
@@ -277,12 +278,19 @@ class Receiver:
         return SPOOLED
 
 
-def change_digest(resource: str, body: bytes, delivery_id: str | None = None) -> str:
+def change_digest(resource: str, body: bytes) -> str:
     """What identifies a change: the resource and the body (which carries id and modification time)."""
-    digest = hashlib.sha256(f"{resource}\n".encode() + body)
-    if delivery_id is not None:
-        digest.update(b"\n" + delivery_id.encode("ascii", "replace"))
-    return digest.hexdigest()
+    return hashlib.sha256(f"{resource}\n".encode() + body).hexdigest()
+
+
+def untimed_digest() -> str:
+    """A key no other delivery has, for a body without a modification time (`{"id": N}`).
+
+    Such bodies are alike for every trashing of a record, and the delivery id that tells
+    them apart is not signed: none is dropped as a duplicate. Each only asks the store about
+    the record (coalesced per record), so a replay costs a read, never a change.
+    """
+    return secrets.token_hex(16)
 
 
 def init_app(app, settings: Settings, vault: Vault) -> Receiver:
@@ -334,5 +342,4 @@ def _environ_key(header: str) -> str:
 
 _SIGNATURE_KEY = _environ_key(SIGNATURE_HEADER)
 _TOPIC_KEY = _environ_key(TOPIC_HEADER)
-_DELIVERY_ID_KEY = _environ_key(DELIVERY_ID_HEADER)
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}

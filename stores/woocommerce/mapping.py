@@ -68,6 +68,9 @@ NOT_DATETIME = "must be an ISO 8601 date-time"
 OUT_OF_RANGE = "is out of range"
 NO_PARENT = "is required for a variation"
 NOT_VARIATION = "must be 'variation' when a parent is given"
+# The topic that picks the mapper is not signed: each refuses the field only the other record has.
+NOT_ORDER = "must be absent: a body with a product type is a product, not an order"
+NOT_PRODUCT = "must be absent: a body with line items is an order, not a product"
 
 
 class MappingError(ValueError):
@@ -85,6 +88,8 @@ class MappingError(ValueError):
 def map_order(payload: Any) -> dict[str, Any]:
     """Map an order (webhook body or REST item) to our order record."""
     order = _object(payload, ROOT_FIELD)
+    if order.get("type") is not None:
+        raise MappingError("type", NOT_ORDER)
     external_id = _id(order.get("id"), "id")
     billing = _address(order.get("billing"), "billing")
     shipping = _address(order.get("shipping"), "shipping")
@@ -132,6 +137,8 @@ def map_product(payload: Any, parent_external_id: str | int | None = None) -> di
     True: the stock IS managed, and `stock_quantity` then reports the parent's shared stock.
     """
     product = _object(payload, ROOT_FIELD)
+    if product.get("line_items") is not None:
+        raise MappingError("line_items", NOT_PRODUCT)
     external_id = _id(product.get("id"), "id")
     kind = _text(product.get("type"), "type")
     if parent_external_id is not None:

@@ -77,6 +77,7 @@ class OrderShape(Struct):
 
     id: _Id
     date_modified_gmt: _DATETIME
+    type: None = None  # a product's field: the mapper refuses it in an order
     number: Union[str, None, _Int64] = None
     status: _Text = None
     currency: _Text = None
@@ -111,6 +112,7 @@ class ProductShape(Struct):
     stock_status: _Text = None
     manage_stock: Union[None, bool, Literal[MANAGE_STOCK_FROM_PARENT]] = None
     date_created_gmt: _Datetime = None
+    line_items: None = None  # an order's field: the mapper refuses it in a product
 
 
 _ORDER = msgspec.json.Decoder(OrderShape)
