@@ -13,7 +13,7 @@ stamp=".venv/.storelink-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -e "$stamp" ]; then
   echo "Installing dependencies into .venv ..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,test]'
   rm -f .venv/.storelink-*
   touch "$stamp"
 fi
