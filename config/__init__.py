@@ -20,6 +20,7 @@ DEFAULT_CLOCK_TICK_SECONDS = 60.0
 # How long a store may take to answer one request before we call it unreachable.
 DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 class ConfigError(RuntimeError):
@@ -32,6 +33,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str = DEFAULT_REDIS_URL
+    # Whether a `rediss://` server's certificate is verified (Heroku Redis's is self-signed).
+    redis_tls_verify: bool = True
     public_url: str = f"http://localhost:{DEFAULT_PORT}"
     admin_token: str = ""
     secret_key: str = field(default="", repr=False)
@@ -87,6 +90,16 @@ def _seconds_list(value: str | None) -> tuple[int, ...]:
         raise ConfigError(f"EVENT_RETRY_SECONDS must be comma-separated whole seconds, not {value!r}") from None
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no variable: 1/true/yes/on or 0/false/no/off; unset or empty is `default`."""
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in TRUE_WORDS | FALSE_WORDS:
+        raise ConfigError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {env[name]!r}")
+    return value in TRUE_WORDS
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
@@ -94,6 +107,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        redis_tls_verify=_flag(env, "REDIS_TLS_VERIFY", True),
         public_url=(env.get("PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
         admin_token=env.get("ADMIN_TOKEN", ""),
         secret_key=env.get("SECRET_KEY", ""),

@@ -16,7 +16,7 @@ from config import get_settings
 from config.logging import configure_logging
 from db.session import transaction
 from jobs.buffer import SHARDS, EventBuffer
-from jobs.queues import enqueue_drain, redis_connection
+from jobs.queues import enqueue_drain, redis_for
 from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
 from jobs.spool import drain_spool
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def tick() -> int:
     """One round: give up abandoned runs, start due polls; answer how many started."""
     settings = get_settings()
-    redis = redis_connection(settings.redis_url)
+    redis = redis_for(settings)
     buffer = EventBuffer(redis)
     with transaction(settings.database_url) as session:
         drain_spool(session, buffer)

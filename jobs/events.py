@@ -22,7 +22,7 @@ from jobs.queues import (
     enqueue_event,
     enqueue_refresh,
     queue,
-    redis_connection,
+    redis_for,
 )
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 
@@ -52,7 +52,7 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
             .where(Webhook.connection_id == connection.id, Webhook.topic == f"{resource}.{event}")
             .values(last_delivery_at=datetime.fromisoformat(received_at))
         )
-    _ask_the_store(redis_connection(get_settings().redis_url), hints)
+    _ask_the_store(redis_for(get_settings()), hints)
     log.info("event %s.%s for connection %s: %s", resource, event, connection_id, outcome)
     return outcome.value
 
@@ -114,7 +114,7 @@ def map_records(
 def drain_events(shard: int) -> dict:
     """Store the buffered events of one shard, batch by batch, until it is empty."""
     settings = get_settings()
-    redis = redis_connection(settings.redis_url)
+    redis = redis_for(settings)
     buffer = EventBuffer(redis)
     token = buffer.lock(shard)
     if token is None:

@@ -21,7 +21,7 @@ from db.records import Outcome
 from db.session import transaction
 from db.types import utcnow
 from jobs.events import store_records
-from jobs.queues import redis_connection
+from jobs.queues import redis_for
 from stores.woocommerce.client import RetryPolicy, WooCommerceClient
 from stores.woocommerce.errors import StoreError
 from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched
@@ -92,7 +92,7 @@ class _Poll:
     def run(self) -> None:
         with self._session() as session:
             run, connection, schedule = self._load(session)
-            service = ConnectionService(self.settings, session, self.vault, redis_connection(self.settings.redis_url))
+            service = ConnectionService(self.settings, session, self.vault, redis_for(self.settings))
             self.entity, self.full, self.run_pk = run.entity, run.full, run.id
             self.connection_id, self.order_start = connection.id, connection.order_start
             since = schedule.cursor - CURSOR_OVERLAP if schedule.cursor else None

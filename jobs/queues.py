@@ -22,13 +22,37 @@ RESULT_TTL_SECONDS = 3600
 EVENT_JOB_TIMEOUT_SECONDS = 60
 
 
+# Every Redis connection gives up on a Redis that does not answer: connecting after this long,
+REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
+# and waiting for a reply after this long in jobs and the clock (the RQ worker's own
+# connection waits longer, for its blocking dequeue: RQ sets that on a connection of its own)
+JOB_REDIS_TIMEOUT_SECONDS = 10.0
+# or in the web process, whose request threads must not be held: the receiver then spools.
+WEB_REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def new_redis(url: str, *, verify_tls: bool = True, timeout: float = JOB_REDIS_TIMEOUT_SECONDS) -> Redis:
+    """A new Redis client (with its pool). `rediss://` verifies the server's certificate
+    unless `verify_tls` is off (Heroku Redis presents a self-signed one: REDIS_TLS_VERIFY=0)."""
+    options: dict = {
+        "health_check_interval": 30,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+    }
+    if url.startswith("rediss://") and not verify_tls:
+        options.update(ssl_cert_reqs="none", ssl_check_hostname=False)
+    return Redis.from_url(url, **options)
+
+
 @functools.cache
-def redis_connection(url: str) -> Redis:
-    """One Redis client (with its pool) per URL per process; `rediss://` works as Heroku gives it."""
-    if url.startswith("rediss://"):
-        # Heroku Redis presents a self-signed certificate: encrypt, do not verify the name.
-        return Redis.from_url(url, ssl_cert_reqs=None, health_check_interval=30)
-    return Redis.from_url(url, health_check_interval=30, socket_timeout=10, socket_connect_timeout=5)
+def redis_connection(url: str, *, verify_tls: bool = True, timeout: float = JOB_REDIS_TIMEOUT_SECONDS) -> Redis:
+    """One Redis client per URL and options per process (see `new_redis`)."""
+    return new_redis(url, verify_tls=verify_tls, timeout=timeout)
+
+
+def redis_for(settings, *, timeout: float = JOB_REDIS_TIMEOUT_SECONDS) -> Redis:
+    """The process's Redis client as `settings` describe it."""
+    return redis_connection(settings.redis_url, verify_tls=settings.redis_tls_verify, timeout=timeout)
 
 
 def queue(name: str, connection: Redis) -> Queue:

@@ -20,7 +20,7 @@ from db.models import Connection, Product
 from db.records import Outcome, mark_deleted
 from jobs.context import job_transaction
 from jobs.events import RESOURCES, store_records
-from jobs.queues import REFRESH_PENDING_KEY, redis_connection
+from jobs.queues import REFRESH_PENDING_KEY, redis_for
 from stores.woocommerce.client import RetryPolicy
 from stores.woocommerce.errors import StoreError
 
@@ -34,7 +34,7 @@ PATHS = {"order": "orders", "product": "products"}
 def refresh_records(connection_id: str, resource: str, external_ids: list[str]) -> dict[str, str]:
     """Read each record from the store and store what it says; answer each id's outcome."""
     settings = get_settings()
-    redis = redis_connection(settings.redis_url)
+    redis = redis_for(settings)
     # Cleared before reading: a hint from now on is about a change this read may not see.
     redis.delete(*(REFRESH_PENDING_KEY.format(connection_id=connection_id, resource=resource, external_id=external_id)
                    for external_id in external_ids))

@@ -7,7 +7,7 @@ from rq.worker import HerokuWorker
 
 from config import get_settings
 from config.logging import configure_logging
-from jobs.queues import QUEUES, SERIALIZER, queue, redis_connection
+from jobs.queues import QUEUES, SERIALIZER, new_redis, queue
 
 
 def main() -> int:
@@ -22,7 +22,10 @@ def main() -> int:
     # job code, SQLAlchemy and the mapper loaded instead of importing them per job.
     importlib.import_module("jobs.events")
     importlib.import_module("jobs.polls")
-    connection = redis_connection(get_settings().redis_url)
+    settings = get_settings()
+    # A client of its own: RQ lengthens its read timeout for the blocking dequeue, which the
+    # jobs' shared client (`redis_for`) must not inherit.
+    connection = new_redis(settings.redis_url, verify_tls=settings.redis_tls_verify)
     worker = HerokuWorker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
     # The scheduler moves retried jobs back into their queue when their delay is over.
     worker.work(with_scheduler=True)

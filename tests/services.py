@@ -48,11 +48,13 @@ class RedisServer:
     (AOF, fsync every second), for the benchmarks.
     """
 
-    def __init__(self, directory: Path, *, append_only: bool = False):
+    def __init__(self, directory: Path, *, append_only: bool = False, tls: tuple[Path, Path] | None = None):
         self.directory = directory
         self.append_only = append_only
+        # (certificate, key): serve TLS only (`rediss://`), as Heroku Redis does.
+        self.tls = tls
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"{'rediss' if tls else 'redis'}://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen | None = None
 
     def start(self) -> "RedisServer":
@@ -60,8 +62,13 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)")
         self.directory.mkdir(parents=True, exist_ok=True)
+        listen = ["--port", str(self.port)]
+        if self.tls:
+            certificate, key = self.tls
+            listen = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(certificate),
+                      "--tls-key-file", str(key), "--tls-ca-cert-file", str(certificate), "--tls-auth-clients", "no"]
         self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [binary, *listen, "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "yes" if self.append_only else "no", "--appendfsync", "everysec",
              "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
             stdout=subprocess.DEVNULL,
@@ -77,7 +84,16 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         """A new client of this server (the caller closes it)."""
+        if self.tls:
+            return redis.Redis.from_url(self.url, ssl_ca_certs=str(self.tls[0]))
         return redis.Redis.from_url(self.url)
+
+    def pause(self) -> None:
+        """Stall the server (SIGSTOP): connections stay open, nothing is answered."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
 
     def flush(self) -> None:
         """Forget everything."""

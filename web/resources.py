@@ -11,7 +11,7 @@ from connections.credentials import Vault
 from connections.service import ConnectionService
 from db.session import get_sessionmaker
 from jobs.buffer import EventBuffer
-from jobs.queues import redis_connection
+from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, redis_for
 
 EXTENSION = "storelink"
 # Pages that ask a store something while an operator waits give up after this long.
@@ -75,7 +75,7 @@ def connection_service(*, quick: bool = False) -> ConnectionService:
 
 def get_redis() -> Redis:
     """The process's Redis client."""
-    return redis_connection(get_settings().redis_url)
+    return redis_for(get_settings(), timeout=WEB_REDIS_TIMEOUT_SECONDS)
 
 
 def get_buffer() -> EventBuffer:

@@ -35,7 +35,7 @@ from db.models import Connection
 from db.session import get_sessionmaker
 from db.types import utcnow
 from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope, shard_of
-from jobs.queues import enqueue_drain, redis_connection
+from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 from stores.woocommerce.quickcheck import order_maps, product_maps
@@ -255,13 +255,17 @@ class Receiver:
         if self._handoff is None:
             with self._handoff_lock:  # the first deliveries may arrive together: make exactly one
                 if self._handoff is None:
-                    self._handoff = GroupPush(PushConnection(redis_connection(self.settings.redis_url)).push_many)
+                    self._handoff = GroupPush(PushConnection(self._redis()).push_many)
         return self._handoff
+
+    def _redis(self):
+        """The web process's Redis client: it gives up quickly, so a stalled Redis makes deliveries spool."""
+        return redis_for(self.settings, timeout=WEB_REDIS_TIMEOUT_SECONDS)
 
     def _queue_drain(self, shard: int) -> None:
         """Queue the job that stores the shard's events; the delivery is already safe in Redis."""
         try:
-            enqueue_drain(redis_connection(self.settings.redis_url), shard, retry_seconds=self.settings.event_retry_seconds)
+            enqueue_drain(self._redis(), shard, retry_seconds=self.settings.event_retry_seconds)
         except RedisError:
             # The drain-queued mark expires and the clock queues a drain for any shard with events.
             log.exception("could not queue a drain job for shard %d", shard)
