@@ -63,7 +63,7 @@ SCHEMAS = {
             "entity": _ENTITY,
             "interval_minutes": {"type": "integer"},
             "active": _BOOL,
-            **{name: _TIME for name in ("cursor", "last_poll_at", "last_full_at", "next_poll_at")},
+            **{name: _TIME for name in ("cursor", "trash_cursor", "last_poll_at", "last_full_at", "next_poll_at")},
         }
     ),
     "SyncInput": _object({"entity": _ENTITY, "full": _BOOL}, ("entity",), additional=False),

@@ -249,6 +249,7 @@ def schedule_json(schedule) -> dict:
         "interval_minutes": schedule.interval_minutes,
         "active": schedule.active,
         "cursor": isoformat(schedule.cursor),
+        "trash_cursor": isoformat(schedule.trash_cursor),
         "last_poll_at": isoformat(schedule.last_poll_at),
         "last_full_at": isoformat(schedule.last_full_at),
         "next_poll_at": isoformat(schedule.next_poll_at) if schedule.active else None,
