@@ -2,6 +2,8 @@
 
 from flask import Blueprint, jsonify
 
+from jobs.scheduling import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+
 bp = Blueprint("openapi", __name__)
 
 _STRING = {"type": "string"}
@@ -54,7 +56,7 @@ _CONNECTION_FIELDS = {
 
 SCHEMAS = {
     "ScheduleInput": _object(
-        {"interval_minutes": {"type": "integer", "minimum": 5, "maximum": 10080}, "active": _BOOL},
+        {"interval_minutes": {"type": "integer", "minimum": MIN_INTERVAL_MINUTES, "maximum": MAX_INTERVAL_MINUTES}, "active": _BOOL},
         ("interval_minutes", "active"),
         additional=False,
     ),
@@ -118,6 +120,7 @@ SCHEMAS = {
             "created_at": _TIME,
             "updated_at": _TIME,
             "webhooks": {"type": "array", "items": _ref("Webhook")},
+            "schedules": {"type": "array", "items": _ref("Schedule")},
         },
         ("id", "name", "external_system", "api_url", "access_token"),
     ),
@@ -223,7 +226,7 @@ PATHS = {
     },
     "/api/connections/{connection_id}": {
         "parameters": [_CONNECTION_ID],
-        "get": _admin({"summary": "One connection and its webhooks", "responses": {"200": _json(_ref("Connection"), "the connection")}}),
+        "get": _admin({"summary": "One connection, its webhooks and schedules", "responses": {"200": _json(_ref("Connection"), "the connection")}}),
         "patch": _admin(
             {
                 "summary": "Change fields; new credentials are verified and webhooks re-registered",

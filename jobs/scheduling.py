@@ -20,7 +20,8 @@ from jobs.queues import POLLS_QUEUE, RESULT_TTL_SECONDS, queue
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_MINUTES = {"orders": 60, "products": 1440}
-MIN_INTERVAL_MINUTES = 5
+# The clock looks for due polls every minute: a shorter interval could not be kept.
+MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 7 * 1440
 # One poll may page through a big store; RQ kills it after this.
 POLL_JOB_TIMEOUT_SECONDS = 3 * 3600

@@ -1,4 +1,4 @@
-"""Scheduled polls on their own: a cursor per walk."""
+"""Scheduled polls on their own: a cursor per walk, and schedules as the HTTP contract shows and takes them."""
 
 import pytest
 
@@ -43,3 +43,33 @@ def test_a_poll_failing_in_its_trash_walk_leaves_its_trashed_orders_to_the_next(
     run_jobs()
     assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
     assert stored(client, connection["id"], "orders")[str(orders[0]["id"])]["deleted"] is True
+
+
+def test_a_connection_carries_its_schedules(client, connect):
+    created = connect()
+    connection = client.get(f"/api/connections/{created['id']}").json
+    assert [(s["entity"], s["interval_minutes"], s["active"]) for s in connection["schedules"]] == [
+        ("orders", 60, True),
+        ("products", 1440, True),
+    ]
+    assert connection["schedules"] == created["schedules"] == list(schedules(client, created["id"]).values())
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "errors"),
+    [
+        ({"interval_minutes": 1}, 200, None),  # the clock's tick
+        ({"interval_minutes": 4}, 200, None),
+        ({"interval_minutes": 10080}, 200, None),
+        ({"interval_minutes": 0}, 422, {"interval_minutes": ["Must be greater than or equal to 1 and less than or equal to 10080."]}),
+        ({"interval_minutes": 10081}, 422, {"interval_minutes": ["Must be greater than or equal to 1 and less than or equal to 10080."]}),
+    ],
+)
+def test_schedules_take_any_whole_number_of_minutes_from_the_clocks_tick_to_a_week(client, connect, body, status, errors):
+    connection = connect()
+    response = client.put(f"/api/connections/{connection['id']}/schedules/orders", json={**body, "active": True})
+    assert response.status_code == status, response.json
+    if errors:
+        assert response.json["errors"] == errors
+    else:
+        assert response.json["interval_minutes"] == body["interval_minutes"]
