@@ -46,7 +46,7 @@ def empty_database(tmp_path):
         yield f"sqlite:///{tmp_path / 'upgrade.db'}"
 
 
-def test_upgrading_schedules_keeps_their_cursors_and_starts_trash_walks_over(empty_database):
+def test_upgrading_schedules_keeps_their_cursors_and_gives_them_daily_full_passes(empty_database):
     command.upgrade(alembic_config(empty_database), "0003")
     cursor = datetime(2026, 11, 30, 2, 59, tzinfo=UTC)
     with get_engine(empty_database).begin() as connection:
@@ -66,7 +66,7 @@ def test_upgrading_schedules_keeps_their_cursors_and_starts_trash_walks_over(emp
     upgrade(empty_database)
     with get_engine(empty_database).connect() as connection:
         rows = connection.execute(
-            select(Schedule.entity, Schedule.cursor, Schedule.trash_cursor).order_by(Schedule.entity)
+            select(Schedule.entity, Schedule.cursor, Schedule.trash_cursor, Schedule.full_every_minutes).order_by(Schedule.entity)
         ).all()
     # The trash walk starts over from order_start: what a shared cursor skipped is read again.
-    assert [tuple(row) for row in rows] == [("orders", cursor, None), ("products", cursor, None)]
+    assert [tuple(row) for row in rows] == [("orders", cursor, None, 1440), ("products", cursor, None, 1440)]
