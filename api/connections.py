@@ -14,6 +14,7 @@ from api.schemas import (
     connection_json,
     order_json,
     product_json,
+    schedule_json,
     webhook_json,
 )
 from db.models import Order, Product
@@ -25,7 +26,11 @@ require_admin_token(bp)
 
 
 def _detail(connection) -> dict:
-    return {**connection_json(connection), "webhooks": [webhook_json(webhook) for webhook in connection.webhooks]}
+    return {
+        **connection_json(connection),
+        "webhooks": [webhook_json(webhook) for webhook in connection.webhooks],
+        "schedules": [schedule_json(schedule) for schedule in connection.schedules],
+    }
 
 
 @bp.post("/verify")
@@ -58,7 +63,7 @@ def list_connections():
 
 @bp.get("/<connection_id>")
 def get(connection_id: str):
-    """One connection with its webhooks."""
+    """One connection with its webhooks and schedules."""
     return jsonify(_detail(connection_service().get(connection_id)))
 
 

@@ -2,6 +2,8 @@
 
 from flask import Blueprint, jsonify
 
+from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
+
 bp = Blueprint("openapi", __name__)
 
 _STRING = {"type": "string"}
@@ -54,16 +56,20 @@ _CONNECTION_FIELDS = {
 
 SCHEMAS = {
     "ScheduleInput": _object(
-        {"interval_minutes": {"type": "integer", "minimum": 5, "maximum": 10080}, "active": _BOOL},
+        {
+            "interval_minutes": {"type": "integer", "minimum": MIN_INTERVAL_MINUTES, "maximum": MAX_INTERVAL_MINUTES},
+            "active": _BOOL,
+            "full_every_minutes": {"type": "integer", "minimum": MIN_FULL_EVERY_MINUTES, "maximum": MAX_FULL_EVERY_MINUTES},
+        },
         ("interval_minutes", "active"),
         additional=False,
     ),
     "Schedule": _object(
         {
             "entity": _ENTITY,
-            "interval_minutes": {"type": "integer"},
+            **{name: {"type": "integer"} for name in ("interval_minutes", "full_every_minutes")},
             "active": _BOOL,
-            **{name: _TIME for name in ("cursor", "last_poll_at", "last_full_at", "next_poll_at")},
+            **{name: _TIME for name in ("cursor", "trash_cursor", "last_poll_at", "last_full_at", "next_poll_at")},
         }
     ),
     "SyncInput": _object({"entity": _ENTITY, "full": _BOOL}, ("entity",), additional=False),
@@ -118,6 +124,7 @@ SCHEMAS = {
             "created_at": _TIME,
             "updated_at": _TIME,
             "webhooks": {"type": "array", "items": _ref("Webhook")},
+            "schedules": {"type": "array", "items": _ref("Schedule")},
         },
         ("id", "name", "external_system", "api_url", "access_token"),
     ),
@@ -223,7 +230,7 @@ PATHS = {
     },
     "/api/connections/{connection_id}": {
         "parameters": [_CONNECTION_ID],
-        "get": _admin({"summary": "One connection and its webhooks", "responses": {"200": _json(_ref("Connection"), "the connection")}}),
+        "get": _admin({"summary": "One connection, its webhooks and schedules", "responses": {"200": _json(_ref("Connection"), "the connection")}}),
         "patch": _admin(
             {
                 "summary": "Change fields; new credentials are verified and webhooks re-registered",
@@ -270,7 +277,7 @@ PATHS = {
         "parameters": [_CONNECTION_ID, {"name": "entity", "in": "path", "required": True, "schema": _ENTITY}],
         "put": _admin(
             {
-                "summary": "Set an entity's polling interval and whether it polls",
+                "summary": "Set an entity's polling interval, whether it polls, and how often a poll is a full pass",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ScheduleInput")}}},
                 "responses": {"200": _json(_ref("Schedule"), "the schedule")},
             }

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from marshmallow import Schema, ValidationError, fields, validate
 
 from db.models import ENTITIES
-from jobs.scheduling import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
 
 SUPPORTED_SYSTEMS = ("woocommerce",)
 # Systems on the roadmap get a clearer refusal than an unknown word.
@@ -227,12 +227,15 @@ def product_json(product) -> dict:
 
 
 class ScheduleInput(Schema):
-    """`PUT .../schedules/<entity>`."""
+    """`PUT .../schedules/<entity>`; without `full_every_minutes` the schedule keeps its own."""
 
     interval_minutes = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=MIN_INTERVAL_MINUTES, max=MAX_INTERVAL_MINUTES)
     )
     active = fields.Boolean(required=True, truthy={True}, falsy={False})
+    full_every_minutes = fields.Integer(
+        strict=True, validate=validate.Range(min=MIN_FULL_EVERY_MINUTES, max=MAX_FULL_EVERY_MINUTES)
+    )
 
 
 class SyncInput(Schema):
@@ -247,8 +250,10 @@ def schedule_json(schedule) -> dict:
     return {
         "entity": schedule.entity,
         "interval_minutes": schedule.interval_minutes,
+        "full_every_minutes": schedule.full_every_minutes,
         "active": schedule.active,
         "cursor": isoformat(schedule.cursor),
+        "trash_cursor": isoformat(schedule.trash_cursor),
         "last_poll_at": isoformat(schedule.last_poll_at),
         "last_full_at": isoformat(schedule.last_full_at),
         "next_poll_at": isoformat(schedule.next_poll_at) if schedule.active else None,

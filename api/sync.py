@@ -31,7 +31,7 @@ def list_schedules(connection_id: str):
 
 @bp.put("/<connection_id>/schedules/<entity>")
 def put_schedule(connection_id: str, entity: str):
-    """Set an entity's polling interval and whether it polls at all."""
+    """Set an entity's polling interval, whether it polls at all, and how often a poll is a full pass."""
     connection = connection_service().get(connection_id)
     if entity not in ENTITIES:
         return error_response(404, "not_found", f"no schedule {entity!r}; entities: {', '.join(ENTITIES)}")
@@ -40,7 +40,12 @@ def put_schedule(connection_id: str, entity: str):
     if schedule is None:
         schedule = Schedule(entity=entity)
         connection.schedules.append(schedule)
-    change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
+    change_schedule(
+        schedule,
+        interval_minutes=values["interval_minutes"],
+        active=values["active"],
+        full_every_minutes=values.get("full_every_minutes"),
+    )
     get_session().commit()
     return jsonify(schedule_json(schedule))
 

@@ -8,10 +8,21 @@ from console.blueprint import bp
 from console.health import health_of, last_delivery, webhook_report
 from db.models import SyncRun
 from jobs.failures import failed_jobs
-from jobs.scheduling import active_run
+from jobs.scheduling import (
+    MAX_FULL_EVERY_MINUTES,
+    MAX_INTERVAL_MINUTES,
+    MIN_FULL_EVERY_MINUTES,
+    MIN_INTERVAL_MINUTES,
+    active_run,
+)
 from web.resources import connection_service, get_redis, get_session
 
 RECENT_RUNS_SHOWN = 10
+# The schedule form's bounds: the API's own.
+SCHEDULE_LIMITS = {
+    "interval_minutes": (MIN_INTERVAL_MINUTES, MAX_INTERVAL_MINUTES),
+    "full_every_minutes": (MIN_FULL_EVERY_MINUTES, MAX_FULL_EVERY_MINUTES),
+}
 
 
 @bp.get("/")
@@ -53,6 +64,7 @@ def render_connection(
         failed=failed,
         schedule_errors=schedule_errors or {},
         schedule_values=schedule_values or {},
+        limits=SCHEDULE_LIMITS,
     )
     return page, status
 

@@ -18,6 +18,7 @@ from web.resources import connection_service, get_redis, get_session
 QUEUE_DOWN = "The job queue is unavailable; try again shortly."
 # Digits only, and few enough that int() never balks.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+NUMBER_FIELDS = ("interval_minutes", "full_every_minutes")
 
 
 def _back(connection_id: str, anchor: str):
@@ -32,19 +33,28 @@ def _whole_number(text: str) -> int | str:
 
 @bp.post("/connections/<connection_id>/schedules/<entity>")
 def edit_schedule(connection_id: str, entity: str):
-    """Set an entity's polling interval and whether it polls, validated as the API validates it."""
+    """Set an entity's polling interval, whether it polls and its full passes, validated as the API validates them."""
     connection = connection_service().get(connection_id)
     schedule = next((item for item in connection.schedules if item.entity == entity), None)
     if entity not in ENTITIES or schedule is None:
         abort(404, f"This connection has no schedule {entity!r}; entities: {', '.join(ENTITIES)}.")
-    submitted = {"interval_minutes": request.form.get("interval_minutes", ""), "active": "active" in request.form}
+    form = request.form
+    submitted = {"interval_minutes": form.get("interval_minutes", ""), "active": "active" in form}
+    if "full_every_minutes" in form:  # a page rendered before the field existed leaves it as it was
+        submitted["full_every_minutes"] = form["full_every_minutes"]
+    numbers = {name: _whole_number(submitted[name]) for name in NUMBER_FIELDS if name in submitted}
     try:
-        values = ScheduleInput().load({**submitted, "interval_minutes": _whole_number(submitted["interval_minutes"])})
+        values = ScheduleInput().load({**submitted, **numbers})
     except ValidationError as error:
         return render_connection(
             connection_id, status=422, schedule_errors={entity: error.messages}, schedule_values={entity: submitted}
         )
-    change_schedule(schedule, interval_minutes=values["interval_minutes"], active=values["active"])
+    change_schedule(
+        schedule,
+        interval_minutes=values["interval_minutes"],
+        active=values["active"],
+        full_every_minutes=values.get("full_every_minutes"),
+    )
     get_session().commit()
     state = every(values["interval_minutes"]) if values["active"] else "paused"
     flash(f"Polling of {entity} is now {state}.", "success")

@@ -77,7 +77,7 @@ def every(minutes: int) -> str:
         if minutes % size == 0:
             count = minutes // size
             return f"every {unit}" if count == 1 else f"every {count} {unit}s"
-    return f"every {minutes} minutes"
+    return "every minute" if minutes == 1 else f"every {minutes} minutes"
 
 
 @bp.app_template_filter("percent")

@@ -187,6 +187,11 @@ class Schedule(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The store's modification time up to which every record is stored (committed pages only).
     cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The same for the orders' trash walk (status=trash), which pages apart from the others:
+    # a run that dies in it must not start the next one where the first walk got to.
+    trash_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Scheduled polls are full passes (which find force-deleted records) this often.
+    full_every_minutes: Mapped[int] = mapped_column(Integer)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_full_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

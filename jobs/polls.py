@@ -3,8 +3,9 @@
 A run walks what changed since its schedule's cursor, stores each page in its own
 transaction through the same mapping and upserts as webhook events, and advances the
 cursor with the page, never past the moment the run started: a run killed half way is
-resumed by the next one without a gap. Full runs also reconcile: records the store no
-longer has (force-deleted ones send no webhook) are marked deleted.
+resumed by the next one without a gap. Orders are walked twice (trashed orders show only
+with status=trash), each walk from a cursor of its own. Full runs also reconcile: records
+the store no longer has (force-deleted ones send no webhook) are marked deleted.
 """
 
 import logging
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 CURSOR_OVERLAP = timedelta(minutes=1)
 STORE_RETRY = RetryPolicy(attempts=6, base_delay=2.0, max_delay=120.0)
 MODELS = {"orders": Order, "products": Product}
+# The walks of each entity: the `status` asked for and the schedule's column holding its cursor.
+WALKS = {"orders": (("any", "cursor"), ("trash", "trash_cursor")), "products": (("any", "cursor"),)}
 
 
 class PollFailed(Exception):
@@ -95,15 +98,15 @@ class _Poll:
             service = ConnectionService(self.settings, session, self.vault, redis_for(self.settings))
             self.entity, self.full, self.run_pk = run.entity, run.full, run.id
             self.connection_id, self.order_start = connection.id, connection.order_start
-            since = schedule.cursor - CURSOR_OVERLAP if schedule.cursor else None
+            cursors = {column: getattr(schedule, column) for _, column in WALKS[self.entity]}
             client = service.client_for(connection, retry=STORE_RETRY)
             # Webhooks are hints that break silently: heal them on every poll.
             self._heal_webhooks(service, connection)
         with client:
-            if self.entity == "orders":
-                self._walk_orders(client, since)
-            else:
-                self._walk_products(client, since)
+            for status, column in WALKS[self.entity]:
+                since = cursors[column] - CURSOR_OVERLAP if cursors[column] else None
+                walk = self._walk_orders if self.entity == "orders" else self._walk_products
+                walk(client, since, status, column)
             if self.full:
                 self._reconcile(client)
         with self._session() as session:
@@ -122,22 +125,19 @@ class _Poll:
                 raise
             log.warning("sync %s: webhook health check failed: %s", self.run_id, error.message)
 
-    def _walk_orders(self, client: WooCommerceClient, since: datetime | None) -> None:
-        params = {"after": gmt(self.order_start)}
-        since = since or self.order_start
-        # Trashed orders only show with status=trash; both walks share the cursor's start.
-        for status in ("any", "trash"):
-            pages = iter_changed(client, "orders", since=since, until=self.started, params={**params, "status": status})
-            for page in prefetched(pages):
-                self._store_page(page, [(record, None) for record in page.records])
+    def _walk_orders(self, client: WooCommerceClient, since: datetime | None, status: str, cursor: str) -> None:
+        params = {"after": gmt(self.order_start), "status": status}
+        pages = iter_changed(client, "orders", since=since or self.order_start, until=self.started, params=params)
+        for page in prefetched(pages):
+            self._store_page(page, [(record, None) for record in page.records], cursor)
 
-    def _walk_products(self, client: WooCommerceClient, since: datetime | None) -> None:
-        pages = iter_changed(client, "products", since=since, until=self.started, params={"status": "any"})
+    def _walk_products(self, client: WooCommerceClient, since: datetime | None, status: str, cursor: str) -> None:
+        pages = iter_changed(client, "products", since=since, until=self.started, params={"status": status})
         for page, records in prefetched((page, _with_variations(client, page)) for page in pages):
-            self._store_page(page, records)
+            self._store_page(page, records, cursor)
 
-    def _store_page(self, page: Page, records: list[tuple[dict, str | None]]) -> None:
-        """Store one page and advance the cursor in one transaction."""
+    def _store_page(self, page: Page, records: list[tuple[dict, str | None]], cursor: str) -> None:
+        """Store one page and advance its walk's cursor (the schedule's column `cursor`) in one transaction."""
         with self._session() as session:
             run, connection, schedule = self._load(session)
             resource = "order" if self.entity == "orders" else "product"
@@ -147,8 +147,8 @@ class _Poll:
             stored = sum(outcome in (Outcome.CREATED, Outcome.UPDATED) for outcome in outcomes.values())
             if page.newest_change is not None:
                 reached = min(page.newest_change, self.started)
-                if schedule.cursor is None or reached > schedule.cursor:
-                    schedule.cursor = reached
+                if getattr(schedule, cursor) is None or reached > getattr(schedule, cursor):
+                    setattr(schedule, cursor, reached)
             self._progress(run, page, stored)
         log.info("sync %s: %s page %d of %d, %d records stored", self.run_id, self.entity, run.pages_done, run.pages_total, run.records)
 

@@ -20,8 +20,13 @@ from jobs.queues import POLLS_QUEUE, RESULT_TTL_SECONDS, queue
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_MINUTES = {"orders": 60, "products": 1440}
-MIN_INTERVAL_MINUTES = 5
+# The clock looks for due polls every minute: a shorter interval could not be kept.
+MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 7 * 1440
+# Scheduled polls are full passes (finding force-deleted records) at least this often.
+DEFAULT_FULL_EVERY_MINUTES = 1440
+MIN_FULL_EVERY_MINUTES = 60
+MAX_FULL_EVERY_MINUTES = MAX_INTERVAL_MINUTES
 # One poll may page through a big store; RQ kills it after this.
 POLL_JOB_TIMEOUT_SECONDS = 3 * 3600
 # A queued run whose job never started (Redis lost it) is given up after this.
@@ -34,23 +39,52 @@ RUN_SYNC = "jobs.polls.run_sync"
 def default_schedules(now: datetime) -> list[Schedule]:
     """The schedules a new connection starts with: both entities, active, due at once."""
     return [
-        Schedule(entity=entity, interval_minutes=DEFAULT_INTERVAL_MINUTES[entity], active=True, next_poll_at=now)
+        Schedule(
+            entity=entity,
+            interval_minutes=DEFAULT_INTERVAL_MINUTES[entity],
+            full_every_minutes=DEFAULT_FULL_EVERY_MINUTES,
+            active=True,
+            next_poll_at=now,
+        )
         for entity in ENTITIES
     ]
 
 
 def change_schedule(
-    schedule: Schedule, *, interval_minutes: int, active: bool, now: datetime | None = None
+    schedule: Schedule,
+    *,
+    interval_minutes: int,
+    active: bool,
+    full_every_minutes: int | None = None,
+    now: datetime | None = None,
 ) -> Schedule:
-    """Set the interval and whether it polls; the next poll follows from the last one (overdue: now)."""
+    """Set the interval, whether it polls and (when given) how often a poll is a full pass.
+
+    The next poll follows from the last one (overdue: now).
+    """
     now = now or utcnow()
     schedule.interval_minutes = interval_minutes
     schedule.active = active
+    schedule.full_every_minutes = full_every_minutes or schedule.full_every_minutes or DEFAULT_FULL_EVERY_MINUTES
     if schedule.last_poll_at is None:
         schedule.next_poll_at = now
     else:
         schedule.next_poll_at = max(now, schedule.last_poll_at + timedelta(minutes=interval_minutes))
     return schedule
+
+
+def full_pass_due(schedule: Schedule, now: datetime) -> bool:
+    """Whether a scheduled poll starting `now` should be a full pass.
+
+    It should when waiting for the next poll would leave more than `full_every_minutes`
+    since the last full pass began (or there never was one): full passes then come at
+    least that often, and with every poll when polls are further apart. A failed full
+    pass leaves `last_full_at` as it was, so the next poll tries again.
+    """
+    if schedule.last_full_at is None:
+        return True
+    next_poll = now + timedelta(minutes=schedule.interval_minutes)
+    return schedule.last_full_at + timedelta(minutes=schedule.full_every_minutes) <= next_poll
 
 
 def start_sync(session: Session, redis: Redis, connection: Connection, entity: str, *, full: bool, trigger: str) -> tuple[SyncRun, bool]:
@@ -119,8 +153,8 @@ def enqueue_due_polls(session: Session, redis: Redis, now: datetime | None = Non
     for schedule, connection in due:
         # Committed with the run, so a clock that ticks next sees the poll as not due.
         schedule.next_poll_at = now + timedelta(minutes=schedule.interval_minutes)
-        # Products are polled daily; each of those polls also reconciles deletions.
-        run, new = start_sync(session, redis, connection, schedule.entity, full=schedule.entity == "products", trigger="schedule")
+        full = full_pass_due(schedule, now)
+        run, new = start_sync(session, redis, connection, schedule.entity, full=full, trigger="schedule")
         if new:
             started.append(run)
     session.commit()

@@ -347,7 +347,7 @@ def test_webhooks_the_store_lost_are_shown_missing(console, connect, store):
 @pytest.mark.parametrize(
     ("interval", "message"),
     [
-        ("2", "greater than or equal to 5"),
+        ("0", "greater than or equal to 1"),
         ("99999", "less than or equal to 10080"),
         ("9" * 5000, "Not a valid integer"),
         ("²", "Not a valid integer"),
@@ -580,7 +580,7 @@ def test_times_read_relative_to_now(offset, words):
 
 @pytest.mark.parametrize(
     ("minutes", "words"),
-    [(5, "every 5 minutes"), (60, "every hour"), (90, "every 90 minutes"), (120, "every 2 hours"), (1440, "every day"),
+    [(1, "every minute"), (5, "every 5 minutes"), (60, "every hour"), (90, "every 90 minutes"), (120, "every 2 hours"), (1440, "every day"),
      (10080, "every 7 days")],
 )
 def test_intervals_read_in_words(minutes, words):

@@ -254,7 +254,7 @@ def test_schedules_can_be_changed_and_paused(client, connect):
     assert response.status_code == 200
     assert (response.json["interval_minutes"], response.json["active"], response.json["next_poll_at"]) == (15, False, None)
     assert clock.tick() == 1  # only products
-    assert client.put(path, json={"interval_minutes": 1, "active": True}).status_code == 422
+    assert client.put(path, json={"interval_minutes": 0, "active": True}).status_code == 422
     assert client.put(path, json={"interval_minutes": "15", "active": True}).status_code == 422
     assert client.put(path, json={"active": True}).json["errors"] == {"interval_minutes": ["Missing data for required field."]}
     assert client.put(f"/api/connections/{connection['id']}/schedules/coupons", json={"interval_minutes": 15, "active": True}).status_code == 404
