@@ -19,6 +19,8 @@ DEFAULT_EVENT_RETRY_SECONDS = (5, 30, 120, 600, 1800)
 DEFAULT_CLOCK_TICK_SECONDS = 60.0
 # How long a store may take to answer one request before we call it unreachable.
 DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
+# How long RQ keeps a failed job (RQ's own default is a year).
+DEFAULT_FAILED_JOB_TTL_DAYS = 30
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -46,6 +48,8 @@ class Settings:
     store_ca_bundle: str | None = None
     clock_tick_seconds: float = DEFAULT_CLOCK_TICK_SECONDS
     event_retry_seconds: tuple[int, ...] = DEFAULT_EVENT_RETRY_SECONDS
+    # Failed jobs keep their arguments (a delivery's customer data) this long, then expire.
+    failed_job_ttl_days: int = DEFAULT_FAILED_JOB_TTL_DAYS
 
     def __repr__(self) -> str:
         # Never print the admin token or the encryption key, even by accident.
@@ -100,6 +104,20 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return value in TRUE_WORDS
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least `minimum`; unset or empty is `default`."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {env[name]!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
@@ -118,6 +136,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         store_ca_bundle=env.get("STORE_CA_BUNDLE") or None,
         clock_tick_seconds=float(env.get("CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS)),
         event_retry_seconds=_seconds_list(env.get("EVENT_RETRY_SECONDS")) or DEFAULT_EVENT_RETRY_SECONDS,
+        failed_job_ttl_days=_whole(env, "FAILED_JOB_TTL_DAYS", DEFAULT_FAILED_JOB_TTL_DAYS),
     )
 
 

@@ -9,6 +9,8 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
+from config import get_settings
+
 # Webhook events go first: a store is waiting on nobody, but operators watch them arrive.
 EVENTS_QUEUE = "storelink-events"
 POLLS_QUEUE = "storelink-polls"
@@ -55,9 +57,20 @@ def redis_for(settings, *, timeout: float = JOB_REDIS_TIMEOUT_SECONDS) -> Redis:
     return redis_connection(settings.redis_url, verify_tls=settings.redis_tls_verify, timeout=timeout)
 
 
+class _Queue(Queue):
+    """RQ's queue, but a failed job (its arguments can hold a customer's address) expires."""
+
+    failed_job_ttl_seconds: int | None = None
+
+    def create_job(self, *args, failure_ttl: int | None = None, **kwargs):
+        return super().create_job(*args, failure_ttl=failure_ttl or self.failed_job_ttl_seconds, **kwargs)
+
+
 def queue(name: str, connection: Redis) -> Queue:
-    """An RQ queue with the project's serializer."""
-    return Queue(name, connection=connection, serializer=SERIALIZER)
+    """An RQ queue with the project's serializer, whose failed jobs expire after FAILED_JOB_TTL_DAYS."""
+    made = _Queue(name, connection=connection, serializer=SERIALIZER)
+    made.failed_job_ttl_seconds = get_settings().failed_job_ttl_days * 24 * 3600
+    return made
 
 
 def event_retry(retry_seconds: tuple[int, ...]) -> Retry:

@@ -1,12 +1,12 @@
 """Deliveries through the receiver and a real RQ worker into the database, read back through the API."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rq.registry import FailedJobRegistry
 
 import config
-from jobs.queues import EVENTS_QUEUE, event_retry, queue
+from jobs.queues import EVENTS_QUEUE, SERIALIZER, event_retry, queue
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.test_receiver import post_delivery
@@ -155,3 +155,17 @@ def test_transient_database_failure_is_retried_later_and_then_stored(app, anonym
     events.enqueue_job(job)  # what RQ's scheduler does when the delay is over
     run_jobs()
     assert client.get(f"/api/connections/{connection_id}/orders/93").json["status"] == "completed"
+
+
+def test_a_failed_job_and_its_arguments_expire_after_the_configured_days(app, redis_client, run_jobs):
+    connection_id = make_connection()
+    job = queue(EVENTS_QUEUE, redis_client).enqueue(
+        "jobs.events.ingest_event", connection_id, "order", "updated", {"id": 5, "date_modified_gmt": "soon"},
+        datetime.now(UTC).isoformat(),
+    )
+    run_jobs()
+    days = config.get_settings().failed_job_ttl_days
+    assert days == 30
+    assert 29 * 86400 < redis_client.ttl(job.key) <= days * 86400
+    expires_at = FailedJobRegistry(EVENTS_QUEUE, connection=redis_client, serializer=SERIALIZER).get_expiration_time(job)
+    assert expires_at <= datetime.now(UTC) + timedelta(days=days)
