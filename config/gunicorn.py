@@ -5,6 +5,8 @@ import os
 import socket
 import sys
 
+from config.logging import log_format
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 # Threads let a request that waits on a store (verification, webhook registration) leave
 # room for the store's ping to the receiver, which arrives while we wait.
@@ -17,7 +19,24 @@ graceful_timeout = 25  # Heroku sends SIGKILL 30 s after SIGTERM
 keepalive = 5
 accesslog = "-"
 # The access log names the path only; webhook paths carry no secrets, query strings are dropped.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+# The request id is the one the response carries (web.request_ids).
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+if log_format() == "json":
+    # gunicorn's own lines (start-up, workers, access) as JSON objects too.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+        "filters": {"context": {"()": "config.logging.ContextFilter"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"], "stream": "ext://sys.stderr"},
+        },
+        "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        },
+    }
 wsgi_app = "web:create_app()"
 
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads incoming

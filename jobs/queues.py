@@ -150,3 +150,15 @@ def enqueue_refresh(redis: Redis, connection_id: str, resource: str, external_id
             description=f"ask the store about {resource} {', '.join(waiting[:5])} of {connection_id}",
         )
     return len(waiting)
+
+
+# Jobs whose first argument is a connection's public id; others may name theirs in the job's meta.
+_CONNECTION_FIRST = frozenset({INGEST_EVENT, REFRESH_RECORDS})
+CONNECTION_META = "connection_id"
+
+
+def connection_of(job) -> str | None:
+    """The connection a job works for, when it has one (a drain stores events of many)."""
+    if job.func_name in _CONNECTION_FIRST and job.args:
+        return str(job.args[0])
+    return job.meta.get(CONNECTION_META)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.models import ACTIVE_RUN_STATES, ENTITIES, RUN_FAILED, RUN_QUEUED, RUN_RUNNING, Connection, Schedule, SyncRun
 from db.types import utcnow
-from jobs.queues import POLLS_QUEUE, RESULT_TTL_SECONDS, queue
+from jobs.queues import CONNECTION_META, POLLS_QUEUE, RESULT_TTL_SECONDS, queue
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ def start_sync(session: Session, redis: Redis, connection: Connection, entity: s
             job_timeout=POLL_JOB_TIMEOUT_SECONDS,
             result_ttl=RESULT_TTL_SECONDS,
             description=f"{'full ' if full else ''}poll of {entity} for {connection.public_id}",
+            meta={CONNECTION_META: connection.public_id},
         )
     except Exception:
         run.status, run.error, run.finished_at = RUN_FAILED, "could not be queued: Redis unavailable", utcnow()

@@ -6,8 +6,16 @@ import sys
 from rq.worker import HerokuWorker
 
 from config import get_settings
-from config.logging import configure_logging
-from jobs.queues import QUEUES, SERIALIZER, new_redis, queue
+from config.logging import configure_logging, log_context
+from jobs.queues import QUEUES, SERIALIZER, connection_of, new_redis, queue
+
+
+class Worker(HerokuWorker):
+    """RQ's Heroku worker whose jobs log with their job id (and connection id, where the job has one)."""
+
+    def perform_job(self, job, *args, **kwargs) -> bool:
+        with log_context(job_id=job.id, connection_id=connection_of(job)):
+            return super().perform_job(job, *args, **kwargs)
 
 
 def main() -> int:
@@ -26,7 +34,7 @@ def main() -> int:
     # A client of its own: RQ lengthens its read timeout for the blocking dequeue, which the
     # jobs' shared client (`redis_for`) must not inherit.
     connection = new_redis(settings.redis_url, verify_tls=settings.redis_tls_verify)
-    worker = HerokuWorker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
+    worker = Worker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
     # The scheduler moves retried jobs back into their queue when their delay is over.
     worker.work(with_scheduler=True)
     return 0
