@@ -190,7 +190,7 @@ class ConnectionService:
         return removal
 
     def heal_webhooks(self, connection: Connection) -> list[WebhookState] | None:
-        """Replace missing or disabled webhooks, leaving healthy ones alone.
+        """Repair every webhook that is not active (paused, disabled, missing); leave active ones alone.
 
         Skipped (None) while another process registers this connection's webhooks (it is
         being created, re-keyed or deleted): that one leaves them complete.

@@ -891,9 +891,10 @@ def test_refunds_send_order_updated_of_the_order(store, receiver):
 
 def test_only_active_webhooks_receive_deliveries(store, receiver):
     paused = store.create_webhook("order.created", receiver.url + "/paused")
-    paused.status = "paused"
+    store.set_webhook_status(paused.id, "paused")
     store.create_order()
     assert store.pending_deliveries == []
+    assert store.set_webhook_status(paused.id, "resting").status == "disabled"  # as WC_Webhook::set_status()
 
 
 # -- faults ----------------------------------------------------------------------------------------
