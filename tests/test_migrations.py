@@ -1,11 +1,22 @@
 """The Alembic migrations create exactly the schema the models describe, and run twice safely."""
 
+import os
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
-from db.migrate import upgrade
-from db.models import Base
-from db.session import get_engine
+import config
+from connections.credentials import Vault
+from connections.identity import store_key_fingerprint
+from db.migrate import alembic_config, upgrade
+from db.models import Base, Connection
+from db.session import dispose_engines, get_engine
+from db.types import utcnow
+from tests.conftest import SECRET_KEY
+from tests.services import postgres_database
 
 
 def test_migrations_match_the_models(database_url):
@@ -25,3 +36,50 @@ def test_credentials_are_encrypted_at_rest(client, connect, store, database_url)
     dumped = " ".join(str(value) for value in row.values())
     assert store.secret not in dumped
     assert store.key not in dumped
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """An empty database of the kind the run uses, for migrating step by step."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        with postgres_database(config.normalize_database_url(server_url)) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        dispose_engines()
+
+
+def test_upgrading_fingerprints_existing_connections_the_oldest_of_duplicates_first(fresh_database_url, monkeypatch):
+    command.upgrade(alembic_config(fresh_database_url), "0003")
+    vault = Vault(SECRET_KEY)
+    key, other_key = "ck_" + "1" * 40, "ck_" + "2" * 40
+    rows = [
+        ("first", "https://shop.example.com", key, None),
+        ("second", "https://shop.example.com", key, None),  # the same store and key again
+        ("deleted", "https://shop.example.com", key, utcnow()),
+        ("other-key", "https://shop.example.com", other_key, None),
+    ]
+    with get_engine(fresh_database_url).begin() as connection:
+        connection.execute(
+            Connection.__table__.insert(),
+            [
+                {
+                    "public_id": public_id, "name": public_id, "external_system": "woocommerce", "api_url": api_url,
+                    "access_token_encrypted": vault.encrypt(token), "access_token_masked": "ck_…",
+                    "secret_encrypted": vault.encrypt("cs_x"), "auth_mode": "basic", "order_start": utcnow(),
+                    "deleted_at": deleted_at,
+                }
+                for public_id, api_url, token, deleted_at in rows
+            ],
+        )
+    monkeypatch.setenv("SECRET_KEY", SECRET_KEY)
+    upgrade(fresh_database_url)
+    with get_engine(fresh_database_url).connect() as connection:
+        found = dict(connection.execute(select(Connection.public_id, Connection.store_key_fingerprint)).all())
+    assert found == {
+        "first": store_key_fingerprint("https://shop.example.com", key),
+        "second": None,
+        "deleted": None,
+        "other-key": store_key_fingerprint("https://shop.example.com", other_key),
+    }
