@@ -4,12 +4,12 @@ import logging
 
 import pytest
 
-from tests.services import free_port
+from tests.services import LiveServer, free_port
 from tests.woo_emulator import WooEmulator
 
 
 def verify(client, store, **overrides):
-    body = {"api_url": store.base_url, "access_token": store.key, "secret": store.secret, **overrides}
+    body = {"api_url": store.base_url, "access_token": store.key, "secret": store.secret, **overrides} if store else overrides
     response = client.post("/api/connections/verify", json=body)
     assert response.status_code == 200, response.json
     return response.json
@@ -100,6 +100,21 @@ def test_an_api_url_with_an_extra_path_is_refused_naming_the_stores_root(client,
     assert f"REST API is at {store.base_url}/wp-json/" in message
     assert f"use {store.base_url} as the API URL" in message
     assert not [r for r in store.requests if r.auth_mode != "none"]  # the keys went nowhere
+
+
+def test_a_rest_root_outside_wp_json_is_named_not_followed(client):
+    def wordpress_with_another_prefix(environ, start_response):
+        start_response("404 Not Found", [("Content-Type", "text/html"), ("Link", f'<{site.url}/api/>; rel="https://api.w.org/"')])
+        return [b"<h1>Page not found</h1>"]
+
+    site = LiveServer()
+    site.start(wordpress_with_another_prefix)
+    try:
+        result = verify(client, None, api_url=site.url, access_token="ck_" + "1" * 40, secret="cs_" + "2" * 40)
+    finally:
+        site.stop()
+    assert result["error"]["code"] == "unexpected_response"
+    assert f"REST API at {site.url}/api/; Storelink needs it at /wp-json/" in result["error"]["message"]
 
 
 def test_read_only_key_is_insufficient_because_webhooks_need_write(client, store):

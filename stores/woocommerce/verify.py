@@ -1,7 +1,8 @@
 """Verify a store connection and say precisely why one does not work.
 
 Three steps, each answering one question:
-1. discovery: is there a WordPress REST API with WooCommerce at this URL? (public index)
+1. discovery: is there a WordPress REST API with WooCommerce at this URL? (the public index,
+   or else the REST root WordPress names in a `Link` header on every page)
 2. authentication: which auth mode makes the store accept these keys for reading?
 3. write permission: may these keys create webhooks? (a harmless, invalid POST)
 """
@@ -146,12 +147,15 @@ def _check_announced_root(api_url: str, response) -> None:
             f"this WordPress serves its REST API at {named}; Storelink needs it at /wp-json/",
             status=response.status_code,
         )
-    store_root = normalize_api_url(root)
-    if urlsplit(store_root).path != urlsplit(api_url).path:
+    root_path = urlsplit(normalize_api_url(root)).path
+    given = urlsplit(api_url)
+    if root_path != given.path:
+        # The scheme and host stay the admin's: a store behind a proxy may announce http:// or an inner name.
+        suggested = f"{given.scheme}://{given.netloc}{root_path}"[:MAX_NAMED_URL]
         raise StoreError(
             errors.NOT_WOOCOMMERCE,
             f"{api_url} is not the store's root: WordPress there says its REST API is at {named}; "
-            f"use {store_root[:MAX_NAMED_URL]} as the API URL",
+            f"use {suggested} as the API URL",
             status=response.status_code,
         )
 
