@@ -102,6 +102,14 @@ def test_an_api_url_with_an_extra_path_is_refused_naming_the_stores_root(client,
     assert not [r for r in store.requests if r.auth_mode != "none"]  # the keys went nowhere
 
 
+
+def test_the_suggested_root_keeps_the_scheme_and_host_given(client, store):
+    store.home_url = f"http://localhost:{store.port}"  # what the store announces, e.g. behind a proxy
+    message = verify(client, store, api_url=store.base_url + "/shop")["error"]["message"]
+    assert f"REST API is at http://localhost:{store.port}/wp-json/" in message
+    assert f"use {store.base_url} as the API URL" in message
+
+
 def test_a_rest_root_outside_wp_json_is_named_not_followed(client):
     def wordpress_with_another_prefix(environ, start_response):
         start_response("404 Not Found", [("Content-Type", "text/html"), ("Link", f'<{site.url}/api/>; rel="https://api.w.org/"')])
