@@ -21,14 +21,14 @@ HTTP_ERROR_CODES = {
 }
 
 
-def error_document(code: str, message: str) -> dict:
-    """The one error shape: `{"error": {"code", "message"}}`."""
-    return {"error": {"code": code, "message": message}}
+def error_document(code: str, message: str, **details) -> dict:
+    """The one error shape: `{"error": {"code", "message"}}`, and any details (ids) a caller can act on."""
+    return {"error": {"code": code, "message": message, **details}}
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None):
+def error_response(status: int, code: str, message: str, headers: dict | None = None, **details):
     """The error document with `status`."""
-    return jsonify(error_document(code, message)), status, headers or {}
+    return jsonify(error_document(code, message, **details)), status, headers or {}
 
 
 def validation_response(errors: dict):

@@ -4,6 +4,7 @@ from flask import Flask, request
 from marshmallow import Schema, ValidationError
 
 from api.errors import error_response, validation_response
+from connections.identity import DuplicateStore
 from connections.service import ConnectionNotFound, FieldErrors
 
 
@@ -35,9 +36,13 @@ def load_query(schema: Schema) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Answer invalid input with 422 and unknown connections with 404."""
+    """Answer invalid input with 422, unknown connections with 404, a store connected twice with 409."""
     app.register_error_handler(InvalidInput, lambda error: validation_response(error.errors))
     app.register_error_handler(FieldErrors, lambda error: validation_response(error.errors))
     app.register_error_handler(
         ConnectionNotFound, lambda error: error_response(404, "not_found", "no connection with that id")
+    )
+    app.register_error_handler(
+        DuplicateStore,
+        lambda error: error_response(409, "duplicate_store", error.message, connection_id=error.connection_id),
     )

@@ -90,7 +90,7 @@ SCHEMAS = {
         ("run_id", "status", "pages_done", "records"),
     ),
     "Error": _object(
-        {"error": _object({"code": _STRING, "message": _STRING}, ("code", "message"))}, ("error",)
+        {"error": _object({"code": _STRING, "message": _STRING, "connection_id": _STRING}, ("code", "message"))}, ("error",)
     ),
     "ValidationErrors": _object(
         {"errors": {"type": "object", "additionalProperties": {"type": "array", "items": _STRING}}}, ("errors",)
@@ -224,6 +224,7 @@ PATHS = {
                 "responses": {
                     "201": _json(_ref("Connection"), "created"),
                     "400": _json(_ref("Error"), "verification failed; nothing saved"),
+                    "409": _json(_ref("Error"), "duplicate_store: connection_id names the connection that has this store and key"),
                 },
             }
         ),
@@ -238,6 +239,7 @@ PATHS = {
                 "responses": {
                     "200": _json(_ref("Connection"), "changed"),
                     "400": _json(_ref("Error"), "verification of the new values failed; nothing changed"),
+                    "409": _json(_ref("Error"), "duplicate_store: another connection has this store and key; nothing changed"),
                 },
             }
         ),

@@ -14,7 +14,7 @@ from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_buffer, get_redis, get_session
-from webhooks.registration import list_store_webhooks
+from webhooks.registration import list_store_webhooks, needs_repair
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -107,6 +107,8 @@ def status(connection_id: str):
                 "store_webhook_id": webhook.store_webhook_id,
                 "store_status": (live or {}).get("status") if store["reachable"] else None,
                 "missing_on_store": store["reachable"] and live is None,
+                # Paused, disabled or missing: nothing is delivered until a poll repairs it.
+                "needs_repair": needs_repair(live) if store["reachable"] else None,
                 "last_delivery_at": isoformat(webhook.last_delivery_at),
                 "error": webhook.error,
             }
@@ -123,6 +125,7 @@ def status(connection_id: str):
         needs_attention=connection.needs_attention,
         store=store,
         webhooks=webhooks,
+        webhooks_ok=None if not store["reachable"] else bool(webhooks) and not any(w["needs_repair"] for w in webhooks),
         last_delivery_at=isoformat(max((w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None)),
         polling=polling,
         jobs=_jobs(connection.public_id),

@@ -10,10 +10,12 @@ from datetime import timedelta
 
 from redis import Redis
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
 from connections.credentials import Vault, mask_access_token
+from connections.identity import DuplicateStore, connection_with_fingerprint, store_key_fingerprint
 from db.models import Connection, Webhook
 from db.types import utcnow
 from jobs.scheduling import default_schedules
@@ -118,7 +120,8 @@ class ConnectionService:
     # -- changing ------------------------------------------------------------------------
 
     def create(self, fields: dict) -> Connection:
-        """Verify, save, then register the webhooks; a failed verification saves nothing."""
+        """Verify, save, then register the webhooks; a failed verification or a store already
+        connected with this key (DuplicateStore) saves nothing and registers nothing."""
         verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
         connection = Connection(
             public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
@@ -135,7 +138,7 @@ class ConnectionService:
         # heal webhooks we are still registering.
         with self.registration.held(connection.public_id):
             # Committed before registering: the store pings the delivery URL while we wait for it.
-            self.session.commit()
+            self._commit_claiming_store(connection)
             self._register_webhooks(connection, fields["secret"], refresh=True)
         log.info("connection %s created for %s", connection.public_id, connection.api_url)
         return connection
@@ -158,6 +161,10 @@ class ConnectionService:
         secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
         self.release()
         verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
+        other = connection_with_fingerprint(self.session, store_key_fingerprint(verification.api_url, access_token))
+        if other is not None and other.id != connection.id:
+            raise DuplicateStore(other)  # before the old store's webhooks go
+        self.release()
         with self.registration.held(connection.public_id):
             if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
                 self._remove_store_webhooks(connection)
@@ -167,7 +174,8 @@ class ConnectionService:
             self._set_credentials(connection, access_token, secret, verification)
             connection.needs_attention = None
             self._set_plain_fields(connection, changes)
-            self.session.commit()
+            # Another change may have claimed the store since the check (the database decides).
+            self._commit_claiming_store(connection)
             self._register_webhooks(connection, secret, refresh=True)
         return connection
 
@@ -184,13 +192,14 @@ class ConnectionService:
             connection.access_token_encrypted = ""
             connection.secret_encrypted = ""
             connection.previous_secret_encrypted = None
+            connection.store_key_fingerprint = None  # the store may be connected again
             connection.webhooks.clear()
             self.session.commit()
         log.info("connection %s deleted; %d webhooks removed", connection.public_id, removal.removed)
         return removal
 
     def heal_webhooks(self, connection: Connection) -> list[WebhookState] | None:
-        """Replace missing or disabled webhooks, leaving healthy ones alone.
+        """Repair every webhook that is not active (paused, disabled, missing); leave active ones alone.
 
         Skipped (None) while another process registers this connection's webhooks (it is
         being created, re-keyed or deleted): that one leaves them complete.
@@ -203,6 +212,18 @@ class ConnectionService:
             if connection.deleted_at is not None:
                 return None
             return self._register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted), refresh=False)
+
+    def _commit_claiming_store(self, connection: Connection) -> None:
+        """Commit; the unique fingerprint makes the database refuse a second connection to the store."""
+        fingerprint = connection.store_key_fingerprint
+        try:
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            holder = connection_with_fingerprint(self.session, fingerprint)
+            if holder is None:
+                raise
+            raise DuplicateStore(holder) from None
 
     def _set_plain_fields(self, connection: Connection, changes: dict) -> None:
         for key in ("name", "order_start", "warehouse", "company_group"):
@@ -235,6 +256,7 @@ class ConnectionService:
         connection.store = verification.store
         connection.access_token_encrypted = self.vault.encrypt(access_token)
         connection.access_token_masked = mask_access_token(access_token)
+        connection.store_key_fingerprint = store_key_fingerprint(verification.api_url, access_token)
         connection.secret_encrypted = self.vault.encrypt(secret)
 
     def _remove_store_webhooks(self, connection: Connection) -> Removal:

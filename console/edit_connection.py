@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from api.schemas import ConnectionPatch
+from connections.identity import DuplicateStore
 from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
@@ -91,6 +92,9 @@ def submit_edit_connection(connection_id: str):
         service.update(connection, changes)
     except FieldErrors as error:
         return _page(connection, values, status=422, errors=error.errors)
+    except DuplicateStore as error:
+        service.session.rollback()
+        return _page(connection, {**values, "access_token": "", "secret": ""}, status=409, errors={"api_url": [error.message]})
     except StoreError as error:
         service.session.rollback()
         return _page(connection, {**values, "access_token": "", "secret": ""}, failure=error)

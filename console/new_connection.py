@@ -12,6 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from marshmallow import ValidationError
 
 from api.schemas import ConnectionInput, VerifyInput
+from connections.identity import DuplicateStore
 from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
@@ -145,6 +146,9 @@ def _save(values: dict[str, str]):
         connection = connection_service().create(fields)
     except FieldErrors as error:
         return _form(values, status=422, errors=error.errors)
+    except DuplicateStore as error:
+        session.pop(VERIFIED, None)
+        return _form(values, status=409, errors={"api_url": [error.message]})
     except StoreError as error:
         # The store changed its mind since the verification: verify again.
         session.pop(VERIFIED, None)

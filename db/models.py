@@ -52,6 +52,9 @@ class Connection(Base):
     # After a key rotation, deliveries signed with the old secret verify until this time.
     previous_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which store and key this is (connections.identity); unique, so one store cannot be
+    # connected twice with one key. None once deleted, so the store can be connected again.
+    store_key_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     webhooks: Mapped[list["Webhook"]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", order_by="Webhook.topic"

@@ -30,10 +30,33 @@ def run_migrations_online() -> None:
 
         ensure_sqlite_directory(url)
     with get_engine(url).connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one (Alembic's batch
+            # mode): with foreign keys on, dropping `connections` would cascade to every
+            # table that refers to it. The pragma works only outside a transaction.
+            _pragma(connection, "foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
+            connection.commit()
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection, setting: str) -> None:
+    """Run a PRAGMA on the driver's connection itself, outside any transaction."""
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA {setting}")
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

@@ -229,6 +229,26 @@ def test_disabled_and_missing_webhooks_are_healed_on_the_next_poll(client, store
     assert {hook["store_status"] for hook in status["webhooks"]} == {"active"}
 
 
+def test_a_paused_webhook_is_flagged_then_reactivated_in_place_by_the_next_poll(client, store, connect, run_jobs):
+    connection = connect()
+    paused = next(hook for hook in store.webhooks.items.values() if hook.topic == "order.updated")
+    store.set_webhook_status(paused.id, "paused")  # an admin pauses it in wp-admin: WooCommerce delivers nothing
+    status = client.get(f"/api/connections/{connection['id']}/status").json
+    assert [hook["topic"] for hook in status["webhooks"] if hook["needs_repair"]] == ["order.updated"]
+    assert status["webhooks_ok"] is False
+    sync(client, connection["id"], "orders")
+    run_jobs()
+    assert store.webhook(paused.id).status == "active"  # the same webhook, re-activated in place
+    assert len(store.webhooks.items) == 8
+    status = client.get(f"/api/connections/{connection['id']}/status").json
+    assert status["webhooks_ok"] is True
+    assert not any(hook["needs_repair"] for hook in status["webhooks"])
+    order = store.create_order()
+    store.clock.advance(1)
+    store.update_order(order["id"], customer_note="delivered again")
+    assert [d.success for d in store.run_cron() if d.webhook_id == paused.id] == [True]
+
+
 def test_concurrent_clocks_still_queue_one_poll_per_entity(client, connect):
     connect()
     with ThreadPoolExecutor(max_workers=4) as pool:

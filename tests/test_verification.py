@@ -4,12 +4,12 @@ import logging
 
 import pytest
 
-from tests.services import free_port
+from tests.services import LiveServer, free_port
 from tests.woo_emulator import WooEmulator
 
 
 def verify(client, store, **overrides):
-    body = {"api_url": store.base_url, "access_token": store.key, "secret": store.secret, **overrides}
+    body = {"api_url": store.base_url, "access_token": store.key, "secret": store.secret, **overrides} if store else overrides
     response = client.post("/api/connections/verify", json=body)
     assert response.status_code == 200, response.json
     return response.json
@@ -66,12 +66,11 @@ def test_oauth_is_signed_for_the_stores_home_url_not_the_address_used(client, st
     [
         (lambda s: setattr(s, "secret", "cs_" + "0" * 40), "invalid_credentials", "signature does not match"),
         (lambda s: setattr(s, "key", "ck_" + "0" * 40), "invalid_credentials", "Consumer key is invalid"),
-        (lambda s: setattr(s, "permalinks", "plain"), "rest_api_disabled", "Permalinks"),
         (lambda s: setattr(s, "woocommerce_active", False), "not_woocommerce", "WooCommerce"),
         (lambda s: s.fail_next("system_status", 503), "unexpected_response", "503"),
         (lambda s: s.fail_next("wp-json/", 301, body=""), "unexpected_response", "redirect"),
     ],
-    ids=["wrong-secret", "unknown-key", "plain-permalinks", "no-woocommerce", "store-error", "redirect"],
+    ids=["wrong-secret", "unknown-key", "no-woocommerce", "store-error", "redirect"],
 )
 def test_failures_are_diagnosed(client, store, arrange, code, words):
     arrange(store)
@@ -79,6 +78,51 @@ def test_failures_are_diagnosed(client, store, arrange, code, words):
     assert result["ok"] is False
     assert result["error"]["code"] == code
     assert words in result["error"]["message"]
+
+
+def test_plain_permalinks_behind_nginx_are_diagnosed_by_the_announced_rest_root(client, store):
+    store.permalinks = "plain"  # /wp-json/ answers 200 with the home page, its Link names index.php?rest_route=/
+    result = verify(client, store)
+    assert result["error"]["code"] == "rest_api_disabled"
+    assert "Settings → Permalinks" in result["error"]["message"]
+
+
+def test_plain_permalinks_behind_a_server_that_404s_by_itself_are_still_found(client, store):
+    store.permalinks = "plain"
+    store.fail_next("/wp-json/", 404)  # the web server's own 404 page: no WordPress, no Link
+    assert verify(client, store)["error"]["code"] == "rest_api_disabled"
+
+
+def test_an_api_url_with_an_extra_path_is_refused_naming_the_stores_root(client, store):
+    result = verify(client, store, api_url=store.base_url + "/shop")
+    assert result["error"]["code"] == "not_woocommerce"
+    message = result["error"]["message"]
+    assert f"REST API is at {store.base_url}/wp-json/" in message
+    assert f"use {store.base_url} as the API URL" in message
+    assert not [r for r in store.requests if r.auth_mode != "none"]  # the keys went nowhere
+
+
+
+def test_the_suggested_root_keeps_the_scheme_and_host_given(client, store):
+    store.home_url = f"http://localhost:{store.port}"  # what the store announces, e.g. behind a proxy
+    message = verify(client, store, api_url=store.base_url + "/shop")["error"]["message"]
+    assert f"REST API is at http://localhost:{store.port}/wp-json/" in message
+    assert f"use {store.base_url} as the API URL" in message
+
+
+def test_a_rest_root_outside_wp_json_is_named_not_followed(client):
+    def wordpress_with_another_prefix(environ, start_response):
+        start_response("404 Not Found", [("Content-Type", "text/html"), ("Link", f'<{site.url}/api/>; rel="https://api.w.org/"')])
+        return [b"<h1>Page not found</h1>"]
+
+    site = LiveServer()
+    site.start(wordpress_with_another_prefix)
+    try:
+        result = verify(client, None, api_url=site.url, access_token="ck_" + "1" * 40, secret="cs_" + "2" * 40)
+    finally:
+        site.stop()
+    assert result["error"]["code"] == "unexpected_response"
+    assert f"REST API at {site.url}/api/; Storelink needs it at /wp-json/" in result["error"]["message"]
 
 
 def test_read_only_key_is_insufficient_because_webhooks_need_write(client, store):

@@ -426,15 +426,23 @@ def test_behind_a_tls_terminating_proxy_only_oauth_works(https_store, http):
 
 def test_plain_permalinks_break_wp_json_and_rest_route_never_authenticates(store, key, http):
     store.permalinks = "plain"
-    response = http.get(store.base_url + "/wp-json/")
-    assert response.status_code == 404
+    response = http.get(store.base_url + "/wp-json/")  # nginx hands it to index.php: the home page
+    assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
+    assert response.links["https://api.w.org/"]["url"] == f"{store.base_url}/index.php?rest_route=/"
     index = http.get(store.base_url + "/", params={"rest_route": "/", "_fields": "name,namespaces"})
     assert index.status_code == 200
     assert "wc/v3" in index.json()["namespaces"]
     status = http.get(store.base_url + "/", params={"rest_route": "/wc/v3/system_status"}, auth=oauth1(key))
     assert status.status_code == 401
     assert status.json()["code"] == "woocommerce_rest_cannot_view"
+
+
+def test_every_page_names_the_rest_root_404s_included(store, http):
+    page = http.get(store.base_url + "/shop/wp-json/")
+    assert page.status_code == 404
+    assert page.links["https://api.w.org/"]["url"] == f"{store.base_url}/wp-json/"
+    assert http.get(store.base_url + "/shop/", params={"rest_route": "/"}).json()["home"] == store.base_url
 
 
 def test_inactive_woocommerce_has_no_wc_routes(store, key, http):
@@ -891,9 +899,10 @@ def test_refunds_send_order_updated_of_the_order(store, receiver):
 
 def test_only_active_webhooks_receive_deliveries(store, receiver):
     paused = store.create_webhook("order.created", receiver.url + "/paused")
-    paused.status = "paused"
+    store.set_webhook_status(paused.id, "paused")
     store.create_order()
     assert store.pending_deliveries == []
+    assert store.set_webhook_status(paused.id, "resting").status == "disabled"  # as WC_Webhook::set_status()
 
 
 # -- faults ----------------------------------------------------------------------------------------

@@ -30,7 +30,12 @@ TOPICS = (
 RECEIVER_PATH = "/webhooks/woocommerce/{connection_id}"
 # Status we record for a topic the store would not register; the error says why.
 STATUS_FAILED = "failed"
-STATUS_DISABLED = "disabled"
+# The only status in which WooCommerce delivers; any other is repaired.
+STATUS_ACTIVE = "active"
+# Paused by an admin (wp-admin): re-activated in place, its failure count is not the cause.
+# Any other inactive status (disabled after failures, or one we do not know) is replaced,
+# since WooCommerce keeps a disabled webhook's failure count when it is re-activated.
+STATUS_PAUSED = "paused"
 # A registration lists the store's webhooks, then deletes and creates or updates one per
 # topic: at most this many store calls, each bounded by the store timeout.
 REGISTRATION_CALLS_AT_MOST = 2 + 2 * len(TOPICS)
@@ -119,8 +124,8 @@ def register_webhooks(
     """Make sure one active webhook per topic delivers to `url`, signed with `secret`.
 
     With `refresh`, webhooks that are there get the secret (and `active`) set again; without
-    it (the health check on every poll) they are left alone and only missing or disabled
-    ones are replaced.
+    it (the health check on every poll) active ones are left alone, paused ones re-activated,
+    and missing, disabled or otherwise inactive ones replaced.
     """
     existing = [hook for hook in list_store_webhooks(client) if hook.get("delivery_url") == url]
     return [_register_topic(client, topic, url, secret, label, existing, refresh) for topic in TOPICS]
@@ -130,26 +135,33 @@ def _register_topic(
     client: WooCommerceClient, topic: str, url: str, secret: str, label: str, existing: list[dict], refresh: bool
 ) -> WebhookState:
     matches = [hook for hook in existing if hook.get("topic") == topic]
-    # Keep the oldest usable one; duplicates (from an earlier crash, say) go.
-    usable = [hook for hook in matches if hook.get("status") != STATUS_DISABLED]
+    # Keep the oldest usable one, active before paused; duplicates (from an earlier crash, say) go.
+    usable = [hook for hook in matches if hook.get("status") in (STATUS_ACTIVE, STATUS_PAUSED)]
+    usable.sort(key=lambda hook: hook.get("status") != STATUS_ACTIVE)
     keep = usable[0] if usable else None
-    body = {"name": f"Storelink: {label} ({topic})", "secret": secret, "status": "active"}
+    body = {"name": f"Storelink: {label} ({topic})", "secret": secret, "status": STATUS_ACTIVE}
     try:
         for hook in matches:
             if hook is not keep:
                 # A disabled webhook keeps WooCommerce's failure count; only a new one starts clean.
                 client.delete(f"webhooks/{hook['id']}", params={"force": "true"})
-        if keep is not None and not refresh:
+        if keep is not None and not refresh and not needs_repair(keep):
             hook = keep
         elif keep is not None:
             # The secret cannot be read back; setting it again makes sure deliveries verify.
+            # The body also re-activates a paused one.
             hook = client.put(f"webhooks/{keep['id']}", json=body).body
         else:
             hook = client.post("webhooks", json={**body, "topic": topic, "delivery_url": url}).body
     except StoreError as error:
         log.warning("registering webhook %s failed: %s", topic, error.message)
         return WebhookState(topic, keep["id"] if keep else None, STATUS_FAILED, url, error.message)
-    return WebhookState(topic, hook.get("id"), str(hook.get("status", "active")), url)
+    return WebhookState(topic, hook.get("id"), str(hook.get("status", STATUS_ACTIVE)), url)
+
+
+def needs_repair(store_webhook: dict | None) -> bool:
+    """Whether a webhook as the store lists it (None: missing) fails to deliver until repaired."""
+    return store_webhook is None or store_webhook.get("status") != STATUS_ACTIVE
 
 
 def remove_webhooks(client: WooCommerceClient, store_webhook_ids: list[int]) -> dict[int, str]:

@@ -1,12 +1,14 @@
 """Verify a store connection and say precisely why one does not work.
 
 Three steps, each answering one question:
-1. discovery: is there a WordPress REST API with WooCommerce at this URL? (public index)
+1. discovery: is there a WordPress REST API with WooCommerce at this URL? (the public index,
+   or else the REST root WordPress names in a `Link` header on every page)
 2. authentication: which auth mode makes the store accept these keys for reading?
 3. write permission: may these keys create webhooks? (a harmless, invalid POST)
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 from stores.woocommerce import errors
 from stores.woocommerce.auth import candidate_modes
@@ -21,6 +23,14 @@ INDEX_FIELDS = "name,url,home,namespaces"
 ENVIRONMENT_FIELDS = ("home_url", "site_url", "version", "wp_version", "php_version", "store_id")
 # WooCommerce's answer when it saw no credentials at all (auth mode ignored by this store).
 NOT_AUTHENTICATED_CODES = frozenset({"woocommerce_rest_cannot_view", "rest_not_logged_in"})
+# The relation of the `Link` header in which WordPress names its REST root on every page.
+REST_DISCOVERY_RELATION = "https://api.w.org/"
+PLAIN_ADVICE = (
+    "its permalinks are set to Plain, which WooCommerce's key authentication cannot work with. "
+    "Choose any other structure (e.g. Post name) under Settings → Permalinks"
+)
+# A URL the store names goes into a message at most this long.
+MAX_NAMED_URL = 300
 READ_DENIED_MARKER = "does not have read permissions"
 WRITE_DENIED_MARKER = "does not have write permissions"
 
@@ -77,42 +87,77 @@ def _discover(api_url: str, **options) -> str | None:
     """Find the WordPress REST index and WooCommerce in it; answer the store's home URL."""
     with WooCommerceClient(api_url, "", "", "basic", **options) as client:
         response = client.send("GET", "/wp-json/", params={"_fields": INDEX_FIELDS}, authenticated=False)
-        if response.status_code == 404:
-            # WordPress with permalinks on "Plain" still answers ?rest_route=, never /wp-json/.
-            plain = client.send("GET", "/", params={"rest_route": "/", "_fields": INDEX_FIELDS}, authenticated=False)
-            plain_index = _json(plain)
-            if plain.status_code == 200 and isinstance(plain_index, dict) and "namespaces" in plain_index:
-                raise StoreError(
-                    errors.REST_API_DISABLED,
-                    "WordPress answers, but /wp-json/ is 404: its permalinks are set to Plain. "
-                    "Choose any other structure (e.g. Post name) under Settings → Permalinks",
-                    status=404,
-                )
-            raise StoreError(
-                errors.NOT_WOOCOMMERCE, f"no WordPress REST API at {api_url}/wp-json/ (404)", status=404
-            )
         if response.status_code in (401, 403):
             # Some security plugins hide the index from anonymous callers; the keys may still work.
             return None
         if 300 <= response.status_code < 400 or response.status_code >= 500:
             raise client.error_for(response)
         index = _json(response)
-        if response.status_code != 200 or not isinstance(index, dict) or "namespaces" not in index:
+        if response.status_code == 200 and isinstance(index, dict) and "namespaces" in index:
+            return _woocommerce_home(index, response.status_code)
+        _check_announced_root(api_url, response)
+        if response.status_code == 404:
+            # No announcement (the web server's own 404): WordPress with permalinks on "Plain"
+            # still answers ?rest_route=, never /wp-json/.
+            plain = client.send("GET", "/", params={"rest_route": "/", "_fields": INDEX_FIELDS}, authenticated=False)
+            plain_index = _json(plain)
+            if plain.status_code == 200 and isinstance(plain_index, dict) and "namespaces" in plain_index:
+                raise StoreError(errors.REST_API_DISABLED, f"WordPress answers, but /wp-json/ is 404: {PLAIN_ADVICE}", status=404)
             raise StoreError(
-                errors.NOT_WOOCOMMERCE,
-                f"{api_url} does not look like WordPress: /wp-json/ answered {response.status_code} "
-                "without a REST API index",
-                status=response.status_code,
+                errors.NOT_WOOCOMMERCE, f"no WordPress REST API at {api_url}/wp-json/ (404)", status=404
             )
-        namespaces = index.get("namespaces")
-        if not isinstance(namespaces, list) or WC_NAMESPACE not in namespaces:
-            raise StoreError(
-                errors.NOT_WOOCOMMERCE,
-                "WordPress answers, but WooCommerce's REST API (wc/v3) is not active on it",
-                status=response.status_code,
-            )
-        home = index.get("home")
-        return home if isinstance(home, str) and home.startswith(("http://", "https://")) else None
+        raise StoreError(
+            errors.NOT_WOOCOMMERCE,
+            f"{api_url} does not look like WordPress: /wp-json/ answered {response.status_code} "
+            "without a REST API index",
+            status=response.status_code,
+        )
+
+
+def _woocommerce_home(index: dict, status: int) -> str | None:
+    """The home URL from a REST index that lists WooCommerce's namespace; else not_woocommerce."""
+    namespaces = index.get("namespaces")
+    if not isinstance(namespaces, list) or WC_NAMESPACE not in namespaces:
+        raise StoreError(
+            errors.NOT_WOOCOMMERCE,
+            "WordPress answers, but WooCommerce's REST API (wc/v3) is not active on it",
+            status=status,
+        )
+    home = index.get("home")
+    return home if isinstance(home, str) and home.startswith(("http://", "https://")) else None
+
+
+def _check_announced_root(api_url: str, response) -> None:
+    """Diagnose by the REST root WordPress names on every page, 404s included, before guessing.
+
+    Plain permalinks announce `index.php?rest_route=/`; an API URL with an extra path gets
+    the theme's 404 naming the real root. The root is named, never followed: it comes from
+    the store, and the keys go only where the admin pointed them.
+    """
+    root = response.links.get(REST_DISCOVERY_RELATION, {}).get("url")
+    if not root:
+        return
+    parts = urlsplit(root)
+    if "rest_route" in parse_qs(parts.query):
+        raise StoreError(errors.REST_API_DISABLED, f"WordPress answers, but {PLAIN_ADVICE}", status=response.status_code)
+    named = f"{parts.scheme}://{parts.netloc}{parts.path}"[:MAX_NAMED_URL]
+    if "/wp-json" not in parts.path:
+        raise StoreError(
+            errors.UNEXPECTED_RESPONSE,
+            f"this WordPress serves its REST API at {named}; Storelink needs it at /wp-json/",
+            status=response.status_code,
+        )
+    root_path = urlsplit(normalize_api_url(root)).path
+    given = urlsplit(api_url)
+    if root_path != given.path:
+        # The scheme and host stay the admin's: a store behind a proxy may announce http:// or an inner name.
+        suggested = f"{given.scheme}://{given.netloc}{root_path}"[:MAX_NAMED_URL]
+        raise StoreError(
+            errors.NOT_WOOCOMMERCE,
+            f"{api_url} is not the store's root: WordPress there says its REST API is at {named}; "
+            f"use {suggested} as the API URL",
+            status=response.status_code,
+        )
 
 
 def _read_environment(client: WooCommerceClient) -> dict:

@@ -26,6 +26,7 @@ from .tls import create_certificates
 from .webhooks import (
     DELIVERY_TIMEOUT_SECONDS,
     PING_TIMEOUT_SECONDS,
+    STATUSES,
     DeliveryResult,
     PingResult,
     Webhook,
@@ -309,6 +310,15 @@ class WooEmulator:
         webhook = self.webhooks.get(webhook_id)
         if webhook is None:
             raise KeyError(f"no webhook {webhook_id}")
+        return webhook
+
+    def set_webhook_status(self, webhook_id: int, status: str) -> Webhook:
+        """Change a webhook's status and save it, as an admin does in wp-admin (e.g. "paused")."""
+        webhook = self.webhook(webhook_id)
+        with self.store.lock:
+            # WC_Webhook::set_status(): a status WooCommerce does not know becomes "disabled".
+            webhook.status = status if status in STATUSES else "disabled"
+        self.webhooks.save(webhook)
         return webhook
 
     def run_cron(self) -> list[DeliveryResult]:

@@ -95,7 +95,7 @@ def _html_page(status: int, title: str, rest_root: str, body: str) -> tuple[int,
 
 
 def _not_found_page(site_name: str, urls: Urls) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The theme's 404 page (what /wp-json/ gives when permalinks are plain)."""
+    """The theme's 404 page (a path WordPress has no page for, with pretty permalinks)."""
     return _html_page(404, f"Page not found &#8211; {site_name}", urls.rest("/"), "<h1>Page not found</h1>")
 
 
@@ -150,13 +150,14 @@ class WsgiApp:
         urls = emulator.urls_for_request(is_ssl)
         home_path = urlsplit(emulator.home_url).path.rstrip("/")
         path = raw_path[len(home_path):] if home_path and raw_path.startswith(home_path) else raw_path
-        if path == "/wp-json" or path.startswith("/wp-json/"):
-            if emulator.permalinks != "pretty":
-                return _not_found_page(emulator.site_name, urls)
+        pretty = emulator.permalinks == "pretty"
+        if pretty and (path == "/wp-json" or path.startswith("/wp-json/")):
             route = unquote(path[len("/wp-json"):])
         elif isinstance(get.get("rest_route"), str):
             route = get["rest_route"]
-        elif path in ("", "/"):
+        elif path in ("", "/") or not pretty:
+            # Plain permalinks leave WordPress without rewrite rules: nginx's standard
+            # `try_files $uri $uri/ /index.php?$args` hands it every path, and it shows the home page.
             return _html_page(200, emulator.site_name, urls.rest("/"), f"<h1>{emulator.site_name}</h1>")
         else:
             return _not_found_page(emulator.site_name, urls)

@@ -65,10 +65,10 @@ class Urls:
     pretty_permalinks: bool = True
 
     def rest(self, route: str) -> str:
-        """WordPress rest_url(route)."""
+        """WordPress rest_url(route): with plain permalinks `index.php?rest_route=` (spelt out for nginx)."""
         if self.pretty_permalinks:
             return f"{self.home}/wp-json{route}"
-        return f"{self.home}/?rest_route={route}"
+        return f"{self.home}/index.php?rest_route={route}"
 
 
 def money(value: Any) -> Decimal:

@@ -1,0 +1,51 @@
+"""Which store a connection reaches: a fingerprint of its API URL and consumer key.
+
+Two active connections to one store with one key would each register webhooks, and every
+event would arrive twice. The fingerprint is a unique column, so the database refuses the
+second connection, however many creates race. It is a plain SHA-256, not keyed by
+SECRET_KEY: it must not change when SECRET_KEY rotates, and the consumer key it hashes is
+160 random bits (sent in clear in OAuth query strings anyway), so it reveals nothing usable.
+"""
+
+import hashlib
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Connection
+from stores.woocommerce.client import normalize_api_url
+
+# Changing what is hashed needs a new version (and a migration that re-fingerprints).
+FINGERPRINT_VERSION = "storelink-store-key:v1"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class DuplicateStore(Exception):
+    """Another active connection already reaches this store with this consumer key."""
+
+    def __init__(self, existing: Connection):
+        self.connection_id = existing.public_id
+        self.message = (
+            f"this store is already connected with this consumer key: connection {existing.public_id} "
+            f"(“{existing.name}”); change or delete that one instead"
+        )
+        super().__init__(self.message)
+
+
+def store_key_fingerprint(api_url: str, consumer_key: str) -> str:
+    """The same for every spelling of one store's address (scheme, case, default port, /wp-json) and one key."""
+    parts = urlsplit(normalize_api_url(api_url))
+    port = parts.port
+    address = parts.hostname or ""
+    if port is not None and port != DEFAULT_PORTS.get(parts.scheme):
+        address = f"{address}:{port}"
+    canonical = "\n".join((FINGERPRINT_VERSION, address + parts.path, consumer_key.strip()))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def connection_with_fingerprint(session: Session, fingerprint: str | None) -> Connection | None:
+    """The active connection holding `fingerprint`, if any (deleted ones hold none)."""
+    if fingerprint is None:
+        return None
+    return session.scalar(select(Connection).where(Connection.store_key_fingerprint == fingerprint))
