@@ -6,6 +6,7 @@ serves both (and rotating SECRET_KEY as `new,old` keeps operators signed in).
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -21,6 +22,10 @@ SESSION_COOKIE_NAME = "storelink_console"
 # A signed-in operator stays signed in this long after their last request.
 SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
+# Where sign-in may return to: a path on this site in printable ASCII, without spaces or
+# backslashes (browsers read `\` as `/`), never starting `//`. Control characters are refused
+# rather than dropped: werkzeug strips a tab from a Location, making `/\t/evil` into `//evil`.
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
 CSRF_TOKEN_BYTES = 32
 OPERATOR = "operator"
 # Paths outside the console: the admin API (token) and the webhook receiver (signatures).
@@ -121,7 +126,7 @@ def sign_out() -> None:
 
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None: no redirects elsewhere after sign-in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not SAME_SITE_PATH.fullmatch(target):
         return None
     return target
 

@@ -1,7 +1,9 @@
 """The operator console through Flask's test client: sign-in, cookies, CSRF, the verify-then-save
 form, schedules, sync progress, failed jobs and deleting, against the store emulator."""
 
+import logging
 import re
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,6 +147,20 @@ def test_after_sign_in_only_pages_of_this_site_are_returned_to(anonymous, target
     page = text(anonymous.get("/sign-in"))
     response = anonymous.post("/sign-in", data={"token": ADMIN_TOKEN, "next": target, "csrf_token": csrf_of(page)})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "query", ["%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%0D%2Fevil.example", "%2F%00", "%2F%C3%A9"]
+)
+def test_a_next_with_control_characters_returns_to_the_start_page(anonymous, query, caplog):
+    # Werkzeug drops a tab from a Location (`/<tab>/evil.example` became `//evil.example`) and
+    # refuses a newline (500); the sign-in page carries `next` into its form unchanged.
+    page = text(anonymous.get(f"/sign-in?next={query}"))
+    assert "evil.example" not in page
+    target = urllib.parse.unquote(query)
+    response = anonymous.post("/sign-in", data={"token": ADMIN_TOKEN, "next": target, "csrf_token": csrf_of(page)})
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 # -- CSRF and headers ---------------------------------------------------------------------
