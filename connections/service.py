@@ -4,7 +4,6 @@ The admin API (and any later console) calls these; no other layer repeats their 
 """
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from connections.credentials import Vault, mask_access_token
+from db.ids import is_public_id, new_public_id
 from db.models import Connection, Webhook
 from db.types import utcnow
 from jobs.scheduling import default_schedules
@@ -71,6 +71,8 @@ class ConnectionService:
 
     def get(self, public_id: str) -> Connection:
         """One active connection, or ConnectionNotFound."""
+        if not is_public_id(public_id):
+            raise ConnectionNotFound(public_id)
         connection = self.session.scalar(select(Connection).where(Connection.public_id == public_id))
         if connection is None or connection.deleted_at is not None:
             raise ConnectionNotFound(public_id)
@@ -121,7 +123,7 @@ class ConnectionService:
         """Verify, save, then register the webhooks; a failed verification saves nothing."""
         verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
         connection = Connection(
-            public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
+            public_id=new_public_id(PUBLIC_ID_BYTES),
             name=fields["name"],
             external_system=fields["external_system"],
             order_start=fields.get("order_start") or utcnow(),

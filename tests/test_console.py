@@ -191,8 +191,9 @@ def test_pages_are_not_cached_framed_or_allowed_inline_scripts(console):
     assert "<script>" not in text(response)
 
 
-def test_unknown_connections_answer_an_html_404(console):
-    response = console.get("/connections/nope")
+@pytest.mark.parametrize("connection_id", ["nope", "abc%00def"])
+def test_unknown_connections_answer_an_html_404(console, connection_id):
+    response = console.get(f"/connections/{connection_id}")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Connection not found" in text(response)
@@ -559,6 +560,21 @@ def test_edit_errors_are_named_under_their_fields(console, connect):
     page = text(response)
     for field in ("name", "api_url", "access_token"):
         assert f'id="{field}-error"' in page
+
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+def test_an_order_start_beyond_the_calendar_in_utc_is_named_under_its_field(console, connect, store, moment, caplog):
+    new = post(console, "/connections/new", {**form(store, order_start=moment), "action": "verify"})
+    connection = connect()
+    edit = f"/connections/{connection['id']}/edit"
+    edited = post(console, edit, {"name": "Shop", "api_url": store.base_url, "order_start": moment}, page=edit)
+    for response in (new, edited):
+        assert response.status_code == 422
+        page = text(response)
+        assert 'id="order_start-error"' in page
+        assert "must fall between 0001-01-01 and 9999-12-31 once converted to UTC" in page
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 # -- deleting -----------------------------------------------------------------------------
