@@ -20,6 +20,8 @@ DEFAULT_CLOCK_TICK_SECONDS = 60.0
 # How long a store may take to answer one request before we call it unreachable.
 DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+# Outside development the admin token must be at least this long: it is the console's password.
+MIN_ADMIN_TOKEN_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -43,6 +45,8 @@ class Settings:
     store_ca_bundle: str | None = None
     clock_tick_seconds: float = DEFAULT_CLOCK_TICK_SECONDS
     event_retry_seconds: tuple[int, ...] = DEFAULT_EVENT_RETRY_SECONDS
+    # Proxies in front of the web process that append to X-Forwarded-For (Heroku's router: 1).
+    trusted_proxy_count: int = 0
 
     def __repr__(self) -> str:
         # Never print the admin token or the encryption key, even by accident.
@@ -56,8 +60,14 @@ class Settings:
         """Fail loudly on settings no process can run with."""
         if not self.secret_key:
             raise ConfigError("SECRET_KEY is not set: it encrypts store credentials at rest")
-        if not self.admin_token and not self.development:
-            raise ConfigError("ADMIN_TOKEN is not set: the admin API would be open to anyone")
+        if not self.development:
+            if not self.admin_token:
+                raise ConfigError("ADMIN_TOKEN is not set: the admin API would be open to anyone")
+            if len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+                raise ConfigError(
+                    f"ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least {MIN_ADMIN_TOKEN_LENGTH}"
+                    " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
         return self
 
 
@@ -87,6 +97,17 @@ def _seconds_list(value: str | None) -> tuple[int, ...]:
         raise ConfigError(f"EVENT_RETRY_SECONDS must be comma-separated whole seconds, not {value!r}") from None
 
 
+def _count(name: str, value: str | None) -> int:
+    """A whole number of at least 0 from the environment variable `name`; unset is 0."""
+    try:
+        count = int(value or "0")
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {value!r}")
+    return count
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
@@ -104,6 +125,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         store_ca_bundle=env.get("STORE_CA_BUNDLE") or None,
         clock_tick_seconds=float(env.get("CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS)),
         event_retry_seconds=_seconds_list(env.get("EVENT_RETRY_SECONDS")) or DEFAULT_EVENT_RETRY_SECONDS,
+        trusted_proxy_count=_count("TRUSTED_PROXY_COUNT", env.get("TRUSTED_PROXY_COUNT")),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from api.auth import token_matches
+from api.auth import authenticate
 from console.blueprint import bp
 from web.resources import EXTENSION, get_settings
 
@@ -98,8 +98,8 @@ def _operator_fingerprint(key: str | None = None) -> str:
 
 
 def sign_in(token: str) -> bool:
-    """Start an operator session if `token` is the admin token."""
-    if not token_matches(token):
+    """Start an operator session if `token` is the admin token (raises api.auth.TooManyAttempts)."""
+    if not authenticate(token):
         return False
     # A fresh session (and CSRF token) on sign-in: nothing planted before it survives.
     session.clear()

@@ -122,7 +122,7 @@ def test_sign_out_ends_the_session(console):
 
 
 def test_changing_the_admin_token_signs_operators_out(environment, console):
-    rotated = create_app({"admin_token": "a-new-admin-token"}).test_client()
+    rotated = create_app({"admin_token": "a-new-admin-token-of-32-characters"}).test_client()
     # The same browser (cookie) against an app with another admin token.
     rotated.set_cookie("storelink_console", console.get_cookie("storelink_console").value)
     assert rotated.get("/").status_code == 302

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from config.logging import configure_logging
@@ -32,6 +33,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)
     app.register_blueprint(console_bp)
+    if settings.trusted_proxy_count:
+        # The client address is the one the nearest trusted proxy saw; earlier X-Forwarded-For entries are the client's say.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)
     # Outermost: the receiver's path never enters Flask.
     receiver.init_app(app, settings, resources.get_vault_of(app))
     return app
