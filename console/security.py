@@ -35,7 +35,10 @@ CONTENT_SECURITY_POLICY = (
 
 
 def session_key(secret_key: str) -> str:
-    """The key of the console's fingerprints (admin token, verified fields) for one SECRET_KEY: never the encryption key itself."""
+    """The key of the console's fingerprints (admin token, verified fields) for one SECRET_KEY.
+
+    Never the encryption key itself.
+    """
     return hmac.new(secret_key.encode("utf-8"), SESSION_KEY_LABEL, hashlib.sha256).hexdigest()
 
 

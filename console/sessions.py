@@ -89,5 +89,6 @@ class RedisSessionInterface(SessionInterface):
             redis.set(KEY_PREFIX + session.session_id, values, ex=session.lifetime)
             response.set_cookie(name, session.session_id, max_age=session.lifetime, **cookie)
         else:
-            # Only while it exists, and never longer: a session ended meanwhile (sign-out elsewhere, expiry) stays ended.
+            # Only while it exists, and never for longer: a session ended meanwhile (a sign-out
+            # elsewhere, its expiry) stays ended.
             redis.set(KEY_PREFIX + session.session_id, values, xx=True, keepttl=True)

@@ -34,7 +34,8 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(sync_bp)
     app.register_blueprint(console_bp)
     if settings.trusted_proxy_count:
-        # The client address is the one the nearest trusted proxy saw; earlier X-Forwarded-For entries are the client's say.
+        # The client address is the one the outermost trusted proxy saw; X-Forwarded-For
+        # entries before it are whatever the client sent.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)
     # Outermost: the receiver's path never enters Flask.
     receiver.init_app(app, settings, resources.get_vault_of(app))
