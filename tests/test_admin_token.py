@@ -4,6 +4,7 @@ the API together; the address comes from X-Forwarded-For only behind trusted pro
 import logging
 
 import pytest
+import requests
 
 from config import ConfigError, load_settings
 from tests.conftest import ADMIN_TOKEN
@@ -80,6 +81,21 @@ def test_behind_a_trusted_proxy_the_address_it_saw_is_the_clients(environment):
     spoofed = api_get(api, ADMIN_TOKEN, address=proxy, **{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
     assert_refused_for_a_while(spoofed)
     assert api_get(api, ADMIN_TOKEN, address=proxy, **{"X-Forwarded-For": "198.51.100.8"}).status_code == 200
+
+
+@pytest.mark.e2e
+def test_under_gunicorn_behind_one_proxy_each_forwarded_client_has_its_own_count(start_service):
+    # As on Heroku: every request arrives from the router, which appends the client's address.
+    url = start_service(workers=0, extra={"TRUSTED_PROXY_COUNT": "1"}).url + API
+
+    def get(token: str, client: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": client}
+        return requests.get(url, headers=headers, timeout=10)
+
+    for _ in range(FAILED_ATTEMPTS_PER_MINUTE):
+        assert get("guess", "198.51.100.7").status_code == 401
+    assert_refused_for_a_while(get(ADMIN_TOKEN, "198.51.100.7"))
+    assert get(ADMIN_TOKEN, "198.51.100.8").status_code == 200
 
 
 def test_without_redis_wrong_tokens_are_refused_uncounted(environment, caplog):
