@@ -17,6 +17,7 @@ from api.schemas import (
     schedule_json,
     webhook_json,
 )
+from db.ids import is_external_id
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_session
@@ -117,6 +118,8 @@ def _page(model, connection_id: str, serialize):
 
 def _one(model, connection_id: str, external_id: str):
     connection = connection_service().get(connection_id)
+    if not is_external_id(external_id):
+        return None
     return get_session().scalar(
         select(model).where(model.connection_id == connection.id, model.external_id == external_id)
     )

@@ -18,7 +18,10 @@ class InvalidInput(Exception):
 
 def load_body(schema: Schema, *, partial: bool = False) -> dict:
     """The JSON body, validated by `schema`."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # Python's JSON parser recurses once per `[` or `{`
+        raise InvalidInput({"_schema": ["the request body is nested too deeply to read"]}) from None
     if not isinstance(body, dict):
         raise InvalidInput({"_schema": ["the request body must be a JSON object"]})
     try:

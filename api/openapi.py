@@ -32,6 +32,7 @@ _ERRORS = {
     "401": _json(_ref("Error"), "missing or wrong bearer token"),
     "404": _json(_ref("Error"), "no such connection or record"),
     "422": _json(_ref("ValidationErrors"), "invalid fields, each named"),
+    "429": _json(_ref("Error"), "too many wrong admin tokens from this client address; see Retry-After"),
 }
 _CONNECTION_ID = {"name": "connection_id", "in": "path", "required": True, "schema": _STRING}
 _EXTERNAL_ID = {"name": "external_id", "in": "path", "required": True, "schema": _STRING}

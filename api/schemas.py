@@ -49,7 +49,10 @@ class ExternalSystem(Text):
 class OrderStart(fields.Field):
     """An ISO date (midnight UTC) or date-time (naive means UTC); answered as ISO UTC."""
 
-    default_error_messages = {"invalid": "must be an ISO 8601 date (2026-11-27) or date-time (2026-11-27T10:00:00Z)"}
+    default_error_messages = {
+        "invalid": "must be an ISO 8601 date (2026-11-27) or date-time (2026-11-27T10:00:00Z)",
+        "range": "must fall between 0001-01-01 and 9999-12-31 once converted to UTC",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
@@ -61,7 +64,10 @@ class OrderStart(fields.Field):
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise self.make_error("invalid") from None
-        return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+        try:
+            return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-23:59 is in year 10000 in UTC
+            raise self.make_error("range") from None
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else isoformat(value)

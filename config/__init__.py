@@ -23,6 +23,8 @@ DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
 DEFAULT_FAILED_JOB_TTL_DAYS = 30
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+# Outside development the admin token must be at least this long: it is the console's password.
+MIN_ADMIN_TOKEN_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -50,6 +52,8 @@ class Settings:
     event_retry_seconds: tuple[int, ...] = DEFAULT_EVENT_RETRY_SECONDS
     # Failed jobs keep their arguments (a delivery's customer data) this long, then expire.
     failed_job_ttl_days: int = DEFAULT_FAILED_JOB_TTL_DAYS
+    # Proxies in front of the web process that append to X-Forwarded-For (Heroku's router: 1).
+    trusted_proxy_count: int = 0
 
     def __repr__(self) -> str:
         # Never print the admin token or the encryption key, even by accident.
@@ -63,8 +67,14 @@ class Settings:
         """Fail loudly on settings no process can run with."""
         if not self.secret_key:
             raise ConfigError("SECRET_KEY is not set: it encrypts store credentials at rest")
-        if not self.admin_token and not self.development:
-            raise ConfigError("ADMIN_TOKEN is not set: the admin API would be open to anyone")
+        if not self.development:
+            if not self.admin_token:
+                raise ConfigError("ADMIN_TOKEN is not set: the admin API would be open to anyone")
+            if len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+                raise ConfigError(
+                    f"ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least {MIN_ADMIN_TOKEN_LENGTH}"
+                    " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
         return self
 
 
@@ -112,9 +122,9 @@ def _whole(env: Mapping[str, str], name: str, default: int, minimum: int = 1) ->
     try:
         number = int(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {env[name]!r}") from None
+        number = minimum - 1
     if number < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {number}")
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {env[name]!r}")
     return number
 
 
@@ -137,6 +147,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         clock_tick_seconds=float(env.get("CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS)),
         event_retry_seconds=_seconds_list(env.get("EVENT_RETRY_SECONDS")) or DEFAULT_EVENT_RETRY_SECONDS,
         failed_job_ttl_days=_whole(env, "FAILED_JOB_TTL_DAYS", DEFAULT_FAILED_JOB_TTL_DAYS),
+        trusted_proxy_count=_whole(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
     )
 
 

@@ -4,7 +4,6 @@ The admin API (and any later console) calls these; no other layer repeats their 
 """
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from connections.credentials import Vault, mask_access_token
 from connections.identity import DuplicateStore, connection_with_fingerprint, store_key_fingerprint
+from db.ids import is_public_id, new_public_id
 from db.models import Connection, Webhook
 from db.types import utcnow
 from jobs.scheduling import default_schedules
@@ -73,6 +73,8 @@ class ConnectionService:
 
     def get(self, public_id: str) -> Connection:
         """One active connection, or ConnectionNotFound."""
+        if not is_public_id(public_id):
+            raise ConnectionNotFound(public_id)
         connection = self.session.scalar(select(Connection).where(Connection.public_id == public_id))
         if connection is None or connection.deleted_at is not None:
             raise ConnectionNotFound(public_id)
@@ -124,7 +126,7 @@ class ConnectionService:
         connected with this key (DuplicateStore) saves nothing and registers nothing."""
         verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
         connection = Connection(
-            public_id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
+            public_id=new_public_id(PUBLIC_ID_BYTES),
             name=fields["name"],
             external_system=fields["external_system"],
             order_start=fields.get("order_start") or utcnow(),

@@ -47,7 +47,7 @@ def schema_input(values: dict[str, str]) -> dict:
 
 
 def fingerprint(fields: dict) -> str:
-    """A keyed hash of the verified fields: kept in the (readable) session cookie instead of them."""
+    """A keyed hash of the verified fields: kept in the session instead of them (the secret among them)."""
     canonical = json.dumps([fields.get(name) for name in VERIFIED_FIELDS]).encode("utf-8")
     return hmac.new(current_app.secret_key.encode("utf-8"), canonical, hashlib.sha256).hexdigest()
 

@@ -1,30 +1,31 @@
-"""Sessions, sign-in state, CSRF and response headers for the console.
+"""Sign-in state, CSRF and response headers for the console.
 
-The session is Flask's signed cookie; its key is derived from SECRET_KEY so one secret
-serves both (and rotating SECRET_KEY as `new,old` keeps operators signed in).
+Sessions are kept in Redis (console/sessions.py). A signed-in session holds a fingerprint of
+the admin token keyed by SECRET_KEY, so changing ADMIN_TOKEN signs every operator out, and
+rotating SECRET_KEY as `new,old` does not.
 """
 
 import hashlib
 import hmac
+import re
 import secrets
-from datetime import timedelta
 
-from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
 
-from api.auth import token_matches
+from api.auth import authenticate
+from console import sessions
 from console.blueprint import bp
 from web.resources import EXTENSION, get_settings
 
 SESSION_KEY_LABEL = b"storelink-console-session"
 SESSION_COOKIE_NAME = "storelink_console"
-# A signed-in operator stays signed in this long after their last request.
-SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
+# Where sign-in may return to: a path on this site in printable ASCII, without spaces or
+# backslashes (browsers read `\` as `/`), never starting `//`. Control characters are refused
+# rather than dropped: werkzeug strips a tab from a Location, making `/\t/evil` into `//evil`.
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
 CSRF_TOKEN_BYTES = 32
 OPERATOR = "operator"
-# Paths outside the console: the admin API (token) and the webhook receiver (signatures).
-SESSIONLESS_PATHS = ("/api/", "/webhooks/")
 # Pages anyone may see; everything else needs a signed-in operator.
 PUBLIC_ENDPOINTS = frozenset({"console.sign_in", "console.submit_sign_in", "console.static"})
 CONTENT_SECURITY_POLICY = (
@@ -33,25 +34,11 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class ConsoleSessionInterface(SecureCookieSessionInterface):
-    """The signed cookie session of the console's pages, marked Secure whenever the request came over https.
-
-    The API and the webhook receiver have no sessions: their requests skip the cookie (and
-    the cost of reading it, on the receiver's busiest path).
-    """
-
-    def open_session(self, app: Flask, incoming):
-        # Flask opens the session before it matches the URL: the path is all there is to go by.
-        if incoming.path.startswith(SESSIONLESS_PATHS):
-            return self.make_null_session(app)
-        return super().open_session(app, incoming)
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return super().get_cookie_secure(app) or request.is_secure
-
-
 def session_key(secret_key: str) -> str:
-    """The cookie-signing key for one SECRET_KEY: never the encryption key itself."""
+    """The key of the console's fingerprints (admin token, verified fields) for one SECRET_KEY.
+
+    Never the encryption key itself.
+    """
     return hmac.new(secret_key.encode("utf-8"), SESSION_KEY_LABEL, hashlib.sha256).hexdigest()
 
 
@@ -68,9 +55,8 @@ def _configure_app(state) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         # Behind Heroku's router requests arrive as http; PUBLIC_URL says what users see.
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
-    app.session_interface = ConsoleSessionInterface()
+    app.session_interface = sessions.RedisSessionInterface()
 
 
 def csrf_token() -> str:
@@ -93,12 +79,11 @@ def _operator_fingerprint(key: str | None = None) -> str:
 
 
 def sign_in(token: str) -> bool:
-    """Start an operator session if `token` is the admin token."""
-    if not token_matches(token):
+    """Start an operator session if `token` is the admin token (raises api.auth.TooManyAttempts)."""
+    if not authenticate(token):
         return False
-    # A fresh session (and CSRF token) on sign-in: nothing planted before it survives.
-    session.clear()
-    session.permanent = True
+    # A new session (id, cookie and CSRF token) on sign-in: nothing planted before it survives.
+    sessions.restart(session, lifetime=sessions.SESSION_LIFETIME)
     session[OPERATOR] = _operator_fingerprint()
     csrf_token()
     return True
@@ -115,13 +100,13 @@ def signed_in() -> bool:
 
 
 def sign_out() -> None:
-    """End the operator session."""
-    session.clear()
+    """End the operator session where it is kept: a copy of its cookie no longer signs anyone in."""
+    sessions.restart(session)
 
 
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None: no redirects elsewhere after sign-in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not SAME_SITE_PATH.fullmatch(target):
         return None
     return target
 

@@ -5,7 +5,6 @@ running run per connection and entity, so concurrent clocks or clicks cannot sta
 """
 
 import logging
-import secrets
 from datetime import datetime, timedelta
 
 from redis import Redis
@@ -13,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.ids import is_public_id, new_public_id
 from db.models import ACTIVE_RUN_STATES, ENTITIES, RUN_FAILED, RUN_QUEUED, RUN_RUNNING, Connection, Schedule, SyncRun
 from db.types import utcnow
 from jobs.queues import CONNECTION_META, POLLS_QUEUE, RESULT_TTL_SECONDS, queue
@@ -34,6 +34,8 @@ QUEUED_RUN_TIMEOUT = timedelta(hours=1)
 # A running run that has not reported progress for this long died with its worker.
 RUNNING_RUN_SILENCE = timedelta(minutes=30)
 RUN_SYNC = "jobs.polls.run_sync"
+# Bytes of randomness in a sync run's public id (it appears in URLs): 96 bits.
+RUN_ID_BYTES = 12
 
 
 def default_schedules(now: datetime) -> list[Schedule]:
@@ -90,7 +92,7 @@ def full_pass_due(schedule: Schedule, now: datetime) -> bool:
 def start_sync(session: Session, redis: Redis, connection: Connection, entity: str, *, full: bool, trigger: str) -> tuple[SyncRun, bool]:
     """Queue a poll of `entity`; answer the run and whether it is new (else the active one)."""
     run = SyncRun(
-        public_id=secrets.token_urlsafe(12),
+        public_id=new_public_id(RUN_ID_BYTES),
         connection_id=connection.id,
         entity=entity,
         full=full,
@@ -133,6 +135,8 @@ def active_run(session: Session, connection_id: int, entity: str) -> SyncRun | N
 
 def find_run(session: Session, connection_id: int, run_id: str) -> SyncRun | None:
     """A connection's sync run by its public id."""
+    if not is_public_id(run_id):
+        return None
     return session.scalar(select(SyncRun).where(SyncRun.connection_id == connection_id, SyncRun.public_id == run_id))
 
 

@@ -1,7 +1,9 @@
 """The operator console through Flask's test client: sign-in, cookies, CSRF, the verify-then-save
 form, schedules, sync progress, failed jobs and deleting, against the store emulator."""
 
+import logging
 import re
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -119,8 +121,49 @@ def test_sign_out_ends_the_session(console):
     assert console.get("/").status_code == 302
 
 
+def stored_session(redis_client, session_id: str) -> bytes | None:
+    return redis_client.get(f"storelink:console-session:{session_id}")
+
+
+def test_a_cookie_copied_before_sign_out_signs_no_one_in_after_it(app, console, redis_client):
+    copied = console.get_cookie("storelink_console").value
+    post(console, "/sign-out")
+    assert stored_session(redis_client, copied) is None
+    thief = app.test_client()
+    thief.set_cookie("storelink_console", copied)
+    assert thief.get("/").status_code == 302
+    assert thief.get("/connections/new").status_code == 302
+
+
+def test_the_cookie_carries_only_a_random_id_and_signing_in_replaces_it(anonymous, redis_client):
+    anonymous.get("/sign-in")
+    before = anonymous.get_cookie("storelink_console").value
+    assert 0 < redis_client.ttl(f"storelink:console-session:{before}") <= 3600  # anyone can make one: an hour
+    sign_in(anonymous)
+    after = anonymous.get_cookie("storelink_console").value
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", after) and after != before
+    assert stored_session(redis_client, before) is None  # nothing planted before sign-in survives it
+    assert b'"operator"' in stored_session(redis_client, after)
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_busy_the_operator(console, redis_client):
+    session_id = console.get_cookie("storelink_console").value
+    key = f"storelink:console-session:{session_id}"
+    assert 12 * 3600 - 60 < redis_client.ttl(key) <= 12 * 3600
+    redis_client.expire(key, 100)
+    # Neither reading pages nor changing the session (a flashed message) extends it.
+    connection_id = make_connection()
+    assert "Set-Cookie" not in console.get("/").headers
+    flashed = post(console, f"/connections/{connection_id}/sync", {"entity": "nothing"})
+    assert "Set-Cookie" not in flashed.headers
+    assert "Nothing to sync" in text(console.get(f"/connections/{connection_id}"))
+    assert 0 < redis_client.ttl(key) <= 100
+    redis_client.delete(key)  # as Redis does when it expires
+    assert console.get("/").status_code == 302
+
+
 def test_changing_the_admin_token_signs_operators_out(environment, console):
-    rotated = create_app({"admin_token": "a-new-admin-token"}).test_client()
+    rotated = create_app({"admin_token": "a-new-admin-token-of-32-characters"}).test_client()
     # The same browser (cookie) against an app with another admin token.
     rotated.set_cookie("storelink_console", console.get_cookie("storelink_console").value)
     assert rotated.get("/").status_code == 302
@@ -145,6 +188,20 @@ def test_after_sign_in_only_pages_of_this_site_are_returned_to(anonymous, target
     page = text(anonymous.get("/sign-in"))
     response = anonymous.post("/sign-in", data={"token": ADMIN_TOKEN, "next": target, "csrf_token": csrf_of(page)})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "query", ["%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%0D%2Fevil.example", "%2F%00", "%2F%C3%A9"]
+)
+def test_a_next_with_control_characters_returns_to_the_start_page(anonymous, query, caplog):
+    # Werkzeug drops a tab from a Location (`/<tab>/evil.example` became `//evil.example`) and
+    # refuses a newline (500); the sign-in page carries `next` into its form unchanged.
+    page = text(anonymous.get(f"/sign-in?next={query}"))
+    assert "evil.example" not in page
+    target = urllib.parse.unquote(query)
+    response = anonymous.post("/sign-in", data={"token": ADMIN_TOKEN, "next": target, "csrf_token": csrf_of(page)})
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 # -- CSRF and headers ---------------------------------------------------------------------
@@ -175,8 +232,9 @@ def test_pages_are_not_cached_framed_or_allowed_inline_scripts(console):
     assert "<script>" not in text(response)
 
 
-def test_unknown_connections_answer_an_html_404(console):
-    response = console.get("/connections/nope")
+@pytest.mark.parametrize("connection_id", ["nope", "abc%00def"])
+def test_unknown_connections_answer_an_html_404(console, connection_id):
+    response = console.get(f"/connections/{connection_id}")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Connection not found" in text(response)
@@ -545,6 +603,21 @@ def test_edit_errors_are_named_under_their_fields(console, connect):
         assert f'id="{field}-error"' in page
 
 
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+def test_an_order_start_beyond_the_calendar_in_utc_is_named_under_its_field(console, connect, store, moment, caplog):
+    new = post(console, "/connections/new", {**form(store, order_start=moment), "action": "verify"})
+    connection = connect()
+    edit = f"/connections/{connection['id']}/edit"
+    edited = post(console, edit, {"name": "Shop", "api_url": store.base_url, "order_start": moment}, page=edit)
+    for response in (new, edited):
+        assert response.status_code == 422
+        page = text(response)
+        assert 'id="order_start-error"' in page
+        assert "must fall between 0001-01-01 and 9999-12-31 once converted to UTC" in page
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
 # -- deleting -----------------------------------------------------------------------------
 
 
@@ -588,8 +661,8 @@ def test_intervals_read_in_words(minutes, words):
 
 
 def test_the_api_and_the_receiver_neither_read_nor_refresh_the_console_cookie(console):
-    # `console` is signed in: its cookie goes with every request, and console pages refresh it.
-    assert "Set-Cookie" in console.get("/").headers
+    # `console` is signed in: its cookie goes with every request.
+    assert console.get("/").status_code == 200
     assert console.get("/api/connections").status_code == 401  # the API wants its token, not the cookie
     assert "Set-Cookie" not in console.get("/api/connections").headers
     assert "Set-Cookie" not in console.post("/webhooks/woocommerce/unknown", data=b"{}").headers

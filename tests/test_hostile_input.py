@@ -152,3 +152,55 @@ def test_nul_characters_in_connection_fields_are_refused_by_name(client, field):
     assert response.status_code == 422
     assert response.json["errors"][field] == ["must not contain control characters"]
     assert client.get(f"/api/connections/{connection_id}").json[field] != "Stock\x00holm"
+
+
+def errors_logged(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_an_admin_body_nested_too_deeply_to_read_is_422(client, caplog):
+    response = client.post("/api/connections", data="[" * 100_000, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["errors"] == {"_schema": ["the request body is nested too deeply to read"]}
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+def test_times_that_leave_the_calendar_in_utc_are_422_by_name(client, moment, caplog):
+    connection_id = make_connection()
+    range_error = ["must fall between 0001-01-01 and 9999-12-31 once converted to UTC"]
+    created = client.post("/api/connections", json={"order_start": moment})
+    assert (created.status_code, created.json["errors"]["order_start"]) == (422, range_error)
+    patched = client.patch(f"/api/connections/{connection_id}", json={"order_start": moment})
+    assert (patched.status_code, patched.json["errors"]) == (422, {"order_start": range_error})
+    listed = client.get(f"/api/connections/{connection_id}/orders", query_string={"modified_since": moment})
+    assert (listed.status_code, listed.json["errors"]) == (422, {"modified_since": range_error})
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/connections/abc%00def",
+        "/api/connections/{id}/orders/93%00",
+        "/api/connections/{id}/products/93%00",
+        "/api/connections/{id}/sync-runs/abc%00def",
+        "/api/connections/{id}/orders/" + "9" * 65,
+        "/api/connections/" + "a" * 33,
+    ],
+)
+def test_malformed_ids_are_404_before_any_query(client, path, caplog):
+    # PostgreSQL cannot compare text holding a NUL: the query itself failed (500).
+    response = client.get(path.format(id=make_connection()))
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    assert not errors_logged(caplog)
+
+
+def test_a_delivery_to_a_malformed_connection_id_is_404_before_any_query(anonymous, app, caplog, redis_client):
+    # On PostgreSQL this was a 503 "database unavailable" with an ERROR traceback, unauthenticated.
+    response = post_delivery(anonymous, "abc%00def", load_delivery("02"))
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    assert queued(redis_client) == 0
+    assert not errors_logged(caplog)

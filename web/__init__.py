@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from config.logging import configure_logging
@@ -32,6 +33,10 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)
     app.register_blueprint(console_bp)
+    if settings.trusted_proxy_count:
+        # The client address is the one the outermost trusted proxy saw; X-Forwarded-For
+        # entries before it are whatever the client sent.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)
     # The receiver's path never enters Flask; request ids cover it too.
     receiver.init_app(app, settings, resources.get_vault_of(app))
     request_ids.init_app(app)

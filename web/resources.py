@@ -12,6 +12,7 @@ from connections.service import ConnectionService
 from db.session import get_sessionmaker
 from jobs.buffer import EventBuffer
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, redis_for
+from web.attempts import FailedAttempts
 
 EXTENSION = "storelink"
 # Pages that ask a store something while an operator waits give up after this long.
@@ -27,6 +28,7 @@ class Resources:
     settings: Settings
     vault: Vault
     buffer: EventBuffer | None = None
+    failed_attempts: FailedAttempts | None = None
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -84,6 +86,14 @@ def get_buffer() -> EventBuffer:
     if resources.buffer is None:
         resources.buffer = EventBuffer(get_redis())
     return resources.buffer
+
+
+def get_failed_attempts() -> FailedAttempts:
+    """The count of wrong admin tokens per client address, on the process's Redis."""
+    resources = current_app.extensions[EXTENSION]
+    if resources.failed_attempts is None:
+        resources.failed_attempts = FailedAttempts(get_redis(), get_settings().redis_url)
+    return resources.failed_attempts
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.errors import error_document
 from config import Settings
 from connections.credentials import Vault
+from db.ids import is_public_id
 from db.models import Connection
 from db.session import get_sessionmaker
 from db.types import utcnow
@@ -154,6 +155,8 @@ class Receiver:
 
     def receive(self, environ: dict, connection_id: str) -> Reply:
         """Check, then queue one delivery."""
+        if not is_public_id(connection_id):
+            return NOT_FOUND
         try:
             connection = self._known_connection(connection_id)
         except SQLAlchemyError:
