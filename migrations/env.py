@@ -1,5 +1,7 @@
 """Alembic environment: migrates the database named by DATABASE_URL (or the URL a caller passes)."""
 
+from contextlib import contextmanager
+
 from alembic import context
 
 from config import load_settings
@@ -29,11 +31,30 @@ def run_migrations_online() -> None:
         from db.migrate import ensure_sqlite_directory
 
         ensure_sqlite_directory(url)
-    with get_engine(url).connect() as connection:
+    with get_engine(url).connect() as connection, _sqlite_foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """On SQLite, batch migrations copy a table and drop the old one: with foreign keys on, the
+    drop would cascade (dropping `orders` deletes every line item). The pragma only takes effect
+    outside a transaction, so it is set on the driver's connection before SQLAlchemy begins one."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        problems = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")  # the engine's pooled connection is used again
 
 
 if context.is_offline_mode():
