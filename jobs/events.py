@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select, update
 from config import get_settings
 from db.models import Connection, Order, Product, Webhook
 from db.records import Outcome, mark_deleted, upsert_many
+from db.refusals import store_apart
 from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
 from jobs.queues import EVENTS_QUEUE, RESULT_TTL_SECONDS, enqueue_drain, enqueue_event, queue, redis_connection
@@ -24,10 +25,15 @@ RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
 TRASH_STATUS = "trash"
 REJECT_ENVELOPE = "jobs.events.reject_envelope"
+# An item (payload, parent) the mapper or the database refused, and why.
+Refused = tuple[tuple[dict, str | None], str]
 
 
-def ingest_event(connection_id: str, resource: str, event: str, payload: dict, received_at: str) -> str:
-    """Apply one `resource.event` delivery (`order.updated`, ...) for a connection; answer the outcome."""
+def ingest_event(connection_id: str, resource: str, event: str, payload: dict, received_at: str | None) -> str:
+    """Apply one `resource.event` delivery (`order.updated`, ...) for a connection; answer the outcome.
+
+    `received_at` is None for a record a poll found (no webhook delivered it).
+    """
     if resource not in RESOURCES or event not in EVENTS:
         raise PermanentJobError(f"unsupported topic {resource}.{event}")
     with job_transaction() as session:
@@ -36,11 +42,12 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
             log.info("event %s.%s for removed connection %s dropped", resource, event, connection_id)
             return "connection removed"
         outcome = apply_event(session, connection, resource, event, payload)
-        session.execute(
-            update(Webhook)
-            .where(Webhook.connection_id == connection.id, Webhook.topic == f"{resource}.{event}")
-            .values(last_delivery_at=datetime.fromisoformat(received_at))
-        )
+        if received_at is not None:
+            session.execute(
+                update(Webhook)
+                .where(Webhook.connection_id == connection.id, Webhook.topic == f"{resource}.{event}")
+                .values(last_delivery_at=datetime.fromisoformat(received_at))
+            )
     log.info("event %s.%s for connection %s: %s", resource, event, connection_id, outcome)
     return outcome.value
 
@@ -49,29 +56,36 @@ def apply_event(session, connection: Connection, resource: str, event: str, payl
     """Write what one event says to the database, inside the caller's transaction."""
     if event == "deleted":
         return mark_deleted(session, RESOURCES[resource], connection.id, deleted_id(payload))
-    outcomes, rejected = store_records(session, connection, resource, [(payload, None)], undelete=event == "restored")
-    if rejected:
-        raise rejected[0][1]
+    outcomes, refused = store_records(session, connection, resource, [(payload, None)], undelete=event == "restored")
+    if refused:
+        raise PermanentJobError(f"{resource} {payload.get('id')}: {refused[0][1]}")
     return next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
 
 
 def store_records(
     session, connection: Connection, resource: str, items: list[tuple[dict, str | None]], *, undelete: bool = False
-) -> tuple[dict[str, Outcome], list[tuple[dict, MappingError]]]:
+) -> tuple[dict[str, Outcome], list[Refused]]:
     """Map and upsert many orders or products of one connection (with their parent, for variations) in one go.
 
-    Answers each stored id's outcome, and the payloads the mapper refused with why; orders
-    created before the connection's order start are left out.
+    Answers each stored id's outcome, and the items (payload, parent) the mapper or the database
+    refused, with why; the others are stored all the same. Orders created before the
+    connection's order start are left out.
     """
-    records, rejected = map_records(connection, resource, items)
-    outcomes = upsert_many(session, RESOURCES[resource], records, undelete=undelete)
-    return {external_id: outcome for (_, external_id), outcome in outcomes.items()}, rejected
+
+    def store(part: list[tuple[dict, str | None]]) -> tuple[dict, list]:
+        records, rejected = map_records(connection, resource, part)
+        return upsert_many(session, RESOURCES[resource], records, undelete=undelete), rejected
+
+    stored, refused = store_apart(session, items, store)
+    outcomes = {external_id: outcome for part, _ in stored for (_, external_id), outcome in part.items()}
+    rejected = [(item, str(error)) for _, part in stored for item, error in part]
+    return outcomes, rejected + [(item, f"the database refused it: {reason}") for item, reason in refused]
 
 
 def map_records(
     connection: Connection, resource: str, items: list[tuple[dict, str | None]]
-) -> tuple[list[dict], list[tuple[dict, MappingError]]]:
-    """The records to upsert for a connection's payloads, and the payloads the mapper refused with why.
+) -> tuple[list[dict], list[tuple[tuple[dict, str | None], MappingError]]]:
+    """The records to upsert for a connection's items (payload, parent), and the items the mapper refused with why.
 
     Orders created before the connection's order start are left out; orders take the
     connection's warehouse.
@@ -81,7 +95,7 @@ def map_records(
         try:
             record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)
         except MappingError as error:
-            rejected.append((payload, error))
+            rejected.append(((payload, parent), error))
             continue
         if resource == "order":
             if record["created_at"] is not None and record["created_at"] < connection.order_start:
@@ -121,14 +135,17 @@ def drain_events(shard: int) -> dict:
 
 
 def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) -> int:
-    """Apply a batch in one transaction, each record's versions collapsed to what matters."""
+    """Apply a batch in one transaction, each record's versions collapsed to what matters.
+
+    Events the mapper or the database refuses are left out (the database's found by storing
+    the batch in ever smaller parts), and each becomes a failed job of its own.
+    """
     events, rejected = [], []
     for raw in raw_events:
         try:
             events.append(parse(raw))
         except (ValueError, KeyError, TypeError, RecursionError):  # nested deeper than the parser goes
             rejected.append(raw)
-    poisoned: list[Event] = []
     with job_transaction() as session:
         ids = {event.connection_id for event in events}
         connections = {
@@ -136,16 +153,20 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
             if connection.deleted_at is None
         }
-        for round_events in _rounds(collapse(events)):
-            poisoned += _apply_round(session, connections, round_events)
+        stored, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
-    for event in poisoned:
+    for event in [event for poisoned in stored for event in poisoned] + [event for event, _ in refused]:
         enqueue_event(redis, event.connection_id, event.resource, event.event, event.payload, event.received_at, retry_seconds=retry_seconds)
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
     return len(events)
+
+
+def _apply_events(session, connections: dict[str, Connection], events: list[Event]) -> list[Event]:
+    """Apply collapsed events round by round; answer those the mapper refused."""
+    return [event for round_events in _rounds(events) for event in _apply_round(session, connections, round_events)]
 
 
 def _rounds(events: list[Event]) -> list[list[Event]]:
