@@ -153,11 +153,11 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
             if connection.deleted_at is None
         }
-        stored, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
+        mapper_refused, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
-    for event in [event for poisoned in stored for event in poisoned] + [event for event, _ in refused]:
+    for event in [event for part in mapper_refused for event in part] + [event for event, _ in refused]:
         enqueue_event(redis, event.connection_id, event.resource, event.event, event.payload, event.received_at, retry_seconds=retry_seconds)
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
