@@ -165,6 +165,7 @@ def test_a_poll_page_stores_the_rest_and_reports_the_record_it_cannot(client, st
     ]
     bad = store.create_order(line_items=thing(name=UNENCODABLE))
     good.append(store.create_order(line_items=thing(name="Mug\x00")))
+    too_many = store.create_order(line_items=thing(quantity=2**63))  # past what the mapper takes
     run = client.post(f"/api/connections/{connection['id']}/sync", json={"entity": "orders"}).json
     run_jobs()  # the poll, then the job that reports the refused record
 
@@ -175,10 +176,16 @@ def test_a_poll_page_stores_the_rest_and_reports_the_record_it_cannot(client, st
     assert stored[good[1]["id"]]["customer"]["external_id"] == str(2**63 - 1)
     assert stored[good[2]["id"]]["billing"]["city"] == LONG and stored[good[2]["id"]]["payment_method"] == LONG
     assert stored[good[3]["id"]]["line_items"][0]["name"] == "Mug\ufffd"
-    assert client.get(f"/api/connections/{connection['id']}/orders/{bad['id']}").status_code == 404
-    [failed] = failed_jobs(redis_client, connection["id"])
-    assert failed.description == f"order.updated {bad['id']} for {connection['id']}"
-    assert failed.reason.endswith(f"order {bad['id']}: the database refused it: text it cannot encode (surrogates not allowed)")
+    for refused in (bad, too_many):
+        assert client.get(f"/api/connections/{connection['id']}/orders/{refused['id']}").status_code == 404
+    failed = {job.description: job.reason for job in failed_jobs(redis_client, connection["id"])}
+    assert failed.keys() == {f"order.updated {order['id']} for {connection['id']}" for order in (bad, too_many)}
+    assert failed[f"order.updated {bad['id']} for {connection['id']}"].endswith(
+        f"order {bad['id']}: the database refused it: text it cannot encode (surrogates not allowed)"
+    )
+    assert failed[f"order.updated {too_many['id']} for {connection['id']}"].endswith(
+        f"order {too_many['id']}: line_items[0].quantity: is out of range"
+    )
 
 
 def test_database_errors_name_no_values(environment):
