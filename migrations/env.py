@@ -35,6 +35,11 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # Checked before committing, so that a migration that broke them leaves nothing behind.
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if problems:
+                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
         connection.commit()
 
 
@@ -50,10 +55,8 @@ def _sqlite_foreign_keys_off(connection):
     driver.execute("PRAGMA foreign_keys=OFF")
     try:
         yield
-        problems = driver.execute("PRAGMA foreign_key_check").fetchall()
-        if problems:
-            raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
     finally:
+        connection.rollback()  # a failed migration's transaction ends first: inside one the pragma is ignored
         driver.execute("PRAGMA foreign_keys=ON")  # the engine's pooled connection is used again
 
 
