@@ -2,14 +2,28 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from config.bounds import EXTERNAL_ID_LENGTH, MONEY_LENGTH
 from db.types import UTCDateTime, utcnow
 
 # Money is kept as the store's decimal string ("17.98"): exact, and the same on every database.
-MONEY = String(32)
-EXTERNAL_ID = String(64)
+MONEY = String(MONEY_LENGTH)
+EXTERNAL_ID = String(EXTERNAL_ID_LENGTH)
+# Integers a store sends (quantities, stock, webhook ids) are BigInteger: `config.bounds`' 64-bit range.
 
 
 class Base(DeclarativeBase):
@@ -73,7 +87,7 @@ class Webhook(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(String(64))
-    store_webhook_id: Mapped[int | None] = mapped_column(Integer)
+    store_webhook_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(32))
     delivery_url: Mapped[str] = mapped_column(String(2048))
     error: Mapped[str | None] = mapped_column(Text)
@@ -136,7 +150,7 @@ class OrderLineItem(Base):
     variation_external_id: Mapped[str | None] = mapped_column(EXTERNAL_ID)
     sku: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
-    quantity: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[int | None] = mapped_column(BigInteger)
     price: Mapped[str | None] = mapped_column(MONEY)
     total: Mapped[str | None] = mapped_column(MONEY)
 
@@ -161,7 +175,7 @@ class Product(Base):
     price: Mapped[str | None] = mapped_column(MONEY)
     regular_price: Mapped[str | None] = mapped_column(MONEY)
     sale_price: Mapped[str | None] = mapped_column(MONEY)
-    stock_quantity: Mapped[int | None] = mapped_column(Integer)
+    stock_quantity: Mapped[int | None] = mapped_column(BigInteger)
     stock_status: Mapped[str | None] = mapped_column(Text)
     manage_stock: Mapped[bool | None] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

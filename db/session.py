@@ -48,11 +48,14 @@ def get_engine(url: str) -> Engine:
 
 
 def _create_engine(url: str) -> Engine:
+    # Parameters are a customer's data: errors (logged, and kept in RQ's failed registry) leave them out.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
 def get_sessionmaker(url: str, *, deferred: bool = False) -> sessionmaker[Session]:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select, update
 from config import get_settings
 from db.models import Connection, Order, Product, Webhook
 from db.records import Outcome, upsert_many
+from db.refusals import store_apart
 from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
 from jobs.queues import (
@@ -32,64 +33,77 @@ RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
 TRASH_STATUS = "trash"
 REJECT_ENVELOPE = "jobs.events.reject_envelope"
-# Per (connection id, resource): ids of records whose fate only the store can tell.
-Hints = dict[tuple[str, str], list[str]]
+# An item (payload, parent) the mapper or the database refused, and why.
+Refused = tuple[tuple[dict, str | None], str]
+# A record whose fate only the store can tell (a deletion, a restore): connection id, resource, id.
+Hint = tuple[str, str, str]
 
 
-def ingest_event(connection_id: str, resource: str, event: str, payload: dict, received_at: str) -> str:
-    """Apply one `resource.event` delivery (`order.updated`, ...) for a connection; answer the outcome."""
+def ingest_event(connection_id: str, resource: str, event: str, payload: dict, received_at: str | None) -> str:
+    """Apply one `resource.event` delivery (`order.updated`, ...) for a connection; answer the outcome.
+
+    `received_at` is None for a record a poll found (no webhook delivered it).
+    """
     if resource not in RESOURCES or event not in EVENTS:
         raise PermanentJobError(f"unsupported topic {resource}.{event}")
-    hints: Hints = defaultdict(list)
+    hints: list[Hint] = []
     with job_transaction() as session:
         connection = session.scalar(select(Connection).where(Connection.public_id == connection_id))
         if connection is None or connection.deleted_at is not None:
             log.info("event %s.%s for removed connection %s dropped", resource, event, connection_id)
             return "connection removed"
         outcome = apply_event(session, connection, resource, event, payload, hints)
-        session.execute(
-            update(Webhook)
-            .where(Webhook.connection_id == connection.id, Webhook.topic == f"{resource}.{event}")
-            .values(last_delivery_at=datetime.fromisoformat(received_at))
-        )
-    _ask_the_store(redis_for(get_settings()), hints)
+        if received_at is not None:
+            session.execute(
+                update(Webhook)
+                .where(Webhook.connection_id == connection.id, Webhook.topic == f"{resource}.{event}")
+                .values(last_delivery_at=datetime.fromisoformat(received_at))
+            )
+    ask_the_store(redis_for(get_settings()), hints)
     log.info("event %s.%s for connection %s: %s", resource, event, connection_id, outcome)
     return outcome.value
 
 
-def apply_event(session, connection: Connection, resource: str, event: str, payload: dict, hints: "Hints") -> Outcome:
-    """Write what one event says to the database, inside the caller's transaction; add the records to ask the store about."""
+def apply_event(session, connection: Connection, resource: str, event: str, payload: dict, hints: list[Hint]) -> Outcome:
+    """Write what one event says to the database, inside the caller's transaction; add to `hints` what the store must decide."""
     if event == "deleted":
-        hints[(connection.public_id, resource)].append(deleted_id(payload))
+        hints.append((connection.public_id, resource, deleted_id(payload)))
         return Outcome.ASKED
-    outcomes, rejected = store_records(session, connection, resource, [(payload, None)])
-    if rejected:
-        raise rejected[0][1]
+    outcomes, refused = store_records(session, connection, resource, [(payload, None)])
+    if refused:
+        raise PermanentJobError(f"{resource} {payload.get('id')}: {refused[0][1]}")
     outcome = next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
     if event == "restored" and outcome is Outcome.STALE:
-        hints[(connection.public_id, resource)].append(deleted_id(payload))
+        hints.append((connection.public_id, resource, deleted_id(payload)))
         return Outcome.ASKED
     return outcome
 
 
 def store_records(
     session, connection: Connection, resource: str, items: list[tuple[dict, str | None]], *, confirmed: bool = False
-) -> tuple[dict[str, Outcome], list[tuple[dict, MappingError]]]:
+) -> tuple[dict[str, Outcome], list[Refused]]:
     """Map and upsert many orders or products of one connection (with their parent, for variations) in one go.
 
-    Answers each stored id's outcome, and the payloads the mapper refused with why; orders
-    created before the connection's order start are left out. `confirmed`: the payloads were
-    read from the store just now (`db.records.upsert_many`).
+    Answers each stored id's outcome, and the items (payload, parent) the mapper or the database
+    refused, with why; the others are stored all the same. Orders created before the
+    connection's order start are left out. `confirmed`: the payloads were read from the store
+    just now (`db.records.upsert_many`).
     """
-    records, rejected = map_records(connection, resource, items)
-    outcomes = upsert_many(session, RESOURCES[resource], records, confirmed=confirmed)
-    return {external_id: outcome for (_, external_id), outcome in outcomes.items()}, rejected
+
+    def store(part: list[tuple[dict, str | None]]) -> tuple[dict, list]:
+        records, rejected = map_records(connection, resource, part)
+        return upsert_many(session, RESOURCES[resource], records, confirmed=confirmed), rejected
+
+    stored, refused = store_apart(session, items, store)
+    outcomes = {external_id: outcome for part, _ in stored for (_, external_id), outcome in part.items()}
+    rejected = [(item, str(error)) for _, part in stored for item, error in part]
+    return outcomes, rejected + [(item, f"the database refused it: {reason}") for item, reason in refused]
 
 
 def map_records(
     connection: Connection, resource: str, items: list[tuple[dict, str | None]]
-) -> tuple[list[dict], list[tuple[dict, MappingError]]]:
-    """The records to upsert for a connection's payloads, and the payloads the mapper refused with why.
+) -> tuple[list[dict], list[tuple[tuple[dict, str | None], MappingError]]]:
+    """The records to upsert for a connection's items (payload, parent), and the items the mapper refused with why.
 
     Orders created before the connection's order start are left out; orders take the
     connection's warehouse.
@@ -99,7 +113,7 @@ def map_records(
         try:
             record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)
         except MappingError as error:
-            rejected.append((payload, error))
+            rejected.append(((payload, parent), error))
             continue
         if resource == "order":
             if record["created_at"] is not None and record["created_at"] < connection.order_start:
@@ -139,15 +153,17 @@ def drain_events(shard: int) -> dict:
 
 
 def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) -> int:
-    """Apply a batch in one transaction, each record's versions collapsed to what matters."""
+    """Apply a batch in one transaction, each record's versions collapsed to what matters.
+
+    Events the mapper or the database refuses are left out (the database's found by storing
+    the batch in ever smaller parts), and each becomes a failed job of its own.
+    """
     events, rejected = [], []
     for raw in raw_events:
         try:
             events.append(parse(raw))
         except (ValueError, KeyError, TypeError, RecursionError):  # nested deeper than the parser goes
             rejected.append(raw)
-    poisoned: list[Event] = []
-    hints: Hints = defaultdict(list)
     with job_transaction() as session:
         ids = {event.connection_id for event in events}
         connections = {
@@ -155,17 +171,25 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
             if connection.deleted_at is None
         }
-        for round_events in _rounds(collapse(events)):
-            poisoned += _apply_round(session, connections, round_events, hints)
+        applied, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
-    _ask_the_store(redis, hints)
+    ask_the_store(redis, [hint for _, hints in applied for hint in hints])
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
-    for event in poisoned:
+    for event in [event for poisoned, _ in applied for event in poisoned] + [event for event, _ in refused]:
         enqueue_event(redis, event.connection_id, event.resource, event.event, event.payload, event.received_at, retry_seconds=retry_seconds)
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
     return len(events)
+
+
+def _apply_events(session, connections: dict[str, Connection], events: list[Event]) -> tuple[list[Event], list[Hint]]:
+    """Apply collapsed events round by round; answer those the mapper refused, and what to ask the store."""
+    poisoned: list[Event] = []
+    hints: list[Hint] = []
+    for round_events in _rounds(events):
+        poisoned += _apply_round(session, connections, round_events, hints)
+    return poisoned, hints
 
 
 def _rounds(events: list[Event]) -> list[list[Event]]:
@@ -181,10 +205,10 @@ def _rounds(events: list[Event]) -> list[list[Event]]:
     return rounds
 
 
-def _apply_round(session, connections: dict[str, Connection], events: list[Event], hints: "Hints") -> list[Event]:
+def _apply_round(session, connections: dict[str, Connection], events: list[Event], hints: list[Hint]) -> list[Event]:
     """Apply events of different records together, whatever their connection; answer those the mapper refused.
 
-    Deletions, and restores not newer than what is stored, are added to `hints`: the store decides them.
+    Deletions, and restores not newer than what is stored, go to `hints`: the store decides them.
     """
     groups: dict[tuple[str, bool], list[dict]] = defaultdict(list)
     poisoned = []
@@ -193,19 +217,21 @@ def _apply_round(session, connections: dict[str, Connection], events: list[Event
         if connection is None:
             continue  # removed since: its events go with it
         if event.event == "deleted":
-            hints[(event.connection_id, event.resource)].append(deleted_id(event.payload))
+            hints.append((event.connection_id, event.resource, deleted_id(event.payload)))
             continue
         records, rejected = map_records(connection, event.resource, [(event.payload, None)])
         if rejected:
             poisoned.append(event)
         groups[(event.resource, event.event == "restored")] += records
+    public_ids = {connection.id: public_id for public_id, connection in connections.items()}
     for (resource, restored), records in groups.items():
         outcomes = upsert_many(session, RESOURCES[resource], records)
         if restored:
-            public_ids = {connection.id: public_id for public_id, connection in connections.items()}
-            for (connection_pk, external_id), outcome in outcomes.items():
-                if outcome is Outcome.STALE:
-                    hints[(public_ids[connection_pk], resource)].append(external_id)
+            hints += [
+                (public_ids[connection_pk], resource, external_id)
+                for (connection_pk, external_id), outcome in outcomes.items()
+                if outcome is Outcome.STALE
+            ]
     return poisoned
 
 
@@ -253,9 +279,12 @@ def _record_last_deliveries(session, connections: dict, events: list[Event]) -> 
     )
 
 
-def _ask_the_store(redis, hints: "Hints") -> None:
-    """Queue the store reads that decide the hinted records (after the batch's commit)."""
-    for (connection_id, resource), external_ids in hints.items():
+def ask_the_store(redis, hints: list[Hint]) -> None:
+    """Queue the store reads that decide the hinted records (after the transaction's commit)."""
+    by_record_kind: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for connection_id, resource, external_id in hints:
+        by_record_kind[(connection_id, resource)].append(external_id)
+    for (connection_id, resource), external_ids in by_record_kind.items():
         enqueue_refresh(redis, connection_id, resource, external_ids)
 
 

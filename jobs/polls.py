@@ -21,8 +21,8 @@ from db.models import RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, Connection, Order,
 from db.records import Outcome
 from db.session import transaction
 from db.types import utcnow
-from jobs.events import store_records
-from jobs.queues import redis_for
+from jobs.events import Refused, store_records
+from jobs.queues import enqueue_event, redis_for
 from stores.woocommerce.client import RetryPolicy, WooCommerceClient
 from stores.woocommerce.errors import StoreError
 from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched
@@ -141,16 +141,24 @@ class _Poll:
         with self._session() as session:
             run, connection, schedule = self._load(session)
             resource = "order" if self.entity == "orders" else "product"
-            outcomes, rejected = store_records(session, connection, resource, records)
-            for payload, error in rejected:
-                log.warning("sync %s: record %r skipped: %s", self.run_id, payload.get("id"), error)
+            outcomes, refused = store_records(session, connection, resource, records)
             stored = sum(outcome in (Outcome.CREATED, Outcome.UPDATED) for outcome in outcomes.values())
             if page.newest_change is not None:
                 reached = min(page.newest_change, self.started)
                 if getattr(schedule, cursor) is None or reached > getattr(schedule, cursor):
                     setattr(schedule, cursor, reached)
             self._progress(run, page, stored)
+        self._report(connection.public_id, resource, refused)
         log.info("sync %s: %s page %d of %d, %d records stored", self.run_id, self.entity, run.pages_done, run.pages_total, run.records)
+
+    def _report(self, connection_id: str, resource: str, refused: list[Refused]) -> None:
+        """Each record the page could not store becomes a job of its own, failing into RQ's failed registry with why."""
+        redis = redis_for(self.settings)
+        for (payload, parent), reason in refused:
+            log.warning("sync %s: %s %r not stored: %s", self.run_id, resource, payload.get("id"), reason)
+            # Named as a webhook names a variation, with its parent.
+            record = {**payload, "parent_id": parent} if parent is not None else payload
+            enqueue_event(redis, connection_id, resource, "updated", record, None, retry_seconds=self.settings.event_retry_seconds)
 
     def _progress(self, run: SyncRun, page: Page, stored: int) -> None:
         # Walks follow one another within a run: later walks add to what earlier ones did.

@@ -18,7 +18,7 @@ from connections.credentials import Vault
 from connections.service import ConnectionService
 from db.models import Connection, Product
 from db.records import Outcome, mark_deleted
-from jobs.context import job_transaction
+from jobs.context import PermanentJobError, job_transaction
 from jobs.events import RESOURCES, store_records
 from jobs.queues import REFRESH_PENDING_KEY, redis_for
 from stores.woocommerce.client import RetryPolicy
@@ -60,7 +60,7 @@ def refresh_records(connection_id: str, resource: str, external_ids: list[str]) 
                 continue
             stored, refused = store_records(session, connection, resource, [found], confirmed=True)
             if refused:
-                raise refused[0][1]
+                raise PermanentJobError(f"{resource} {external_id}: {refused[0][1]}")
             outcomes[external_id] = stored.get(external_id, Outcome.SKIPPED).value
     log.info("asked the store about %s of %s: %s", resource, connection_id, outcomes)
     return outcomes

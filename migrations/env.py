@@ -1,5 +1,7 @@
 """Alembic environment: migrates the database named by DATABASE_URL (or the URL a caller passes)."""
 
+from contextlib import contextmanager
+
 from alembic import context
 
 from config import load_settings
@@ -29,34 +31,33 @@ def run_migrations_online() -> None:
         from db.migrate import ensure_sqlite_directory
 
         ensure_sqlite_directory(url)
-    with get_engine(url).connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            # SQLite alters a table by copying it and dropping the old one (Alembic's batch
-            # mode): with foreign keys on, dropping `connections` would cascade to every
-            # table that refers to it. The pragma works only outside a transaction.
-            _pragma(connection, "foreign_keys=OFF")
-        try:
-            context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-            with context.begin_transaction():
-                context.run_migrations()
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if broken:
-                        raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
-            connection.commit()
-        finally:
-            if sqlite:
-                _pragma(connection, "foreign_keys=ON")
+    with get_engine(url).connect() as connection, _sqlite_foreign_keys_off(connection):
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # Checked before committing, so that a migration that broke them leaves nothing behind.
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if problems:
+                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
+        connection.commit()
 
 
-def _pragma(connection, setting: str) -> None:
-    """Run a PRAGMA on the driver's connection itself, outside any transaction."""
-    cursor = connection.connection.driver_connection.cursor()
+@contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """On SQLite, batch migrations copy a table and drop the old one: with foreign keys on, the
+    drop would cascade (dropping `orders` deletes every line item). The pragma only takes effect
+    outside a transaction, so it is set on the driver's connection before SQLAlchemy begins one."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
     try:
-        cursor.execute(f"PRAGMA {setting}")
+        yield
     finally:
-        cursor.close()
+        connection.rollback()  # a failed migration's transaction ends first: inside one the pragma is ignored
+        driver.execute("PRAGMA foreign_keys=ON")  # the engine's pooled connection is used again
 
 
 if context.is_offline_mode():

@@ -412,7 +412,7 @@ def test_product_prices_blank_means_unset(value, expected):
     assert map_product(mutate(SIMPLE_PRODUCT, ("sale_price",), value))["sale_price"] == expected
 
 
-@pytest.mark.parametrize("value", [-4, 0, 2**63 - 1])
+@pytest.mark.parametrize("value", [-(2**63), -4, 0, 2**63 - 1])
 def test_stock_quantity_may_be_negative_zero_or_large(value):
     assert map_product(mutate(VARIATION, ("stock_quantity",), value))["stock_quantity"] == value
 
@@ -547,7 +547,7 @@ PRODUCT_INVALID = [
     (SIMPLE_PRODUCT, ("sale_price",), float("nan"), "sale_price", mapping.NOT_MONEY),
     (SIMPLE_PRODUCT, ("stock_quantity",), "5", "stock_quantity", mapping.NOT_INTEGER),
     (SIMPLE_PRODUCT, ("stock_quantity",), 5.5, "stock_quantity", mapping.NOT_INTEGER),
-    (SIMPLE_PRODUCT, ("stock_quantity",), -(2**63), "stock_quantity", mapping.OUT_OF_RANGE),
+    (SIMPLE_PRODUCT, ("stock_quantity",), -(2**63) - 1, "stock_quantity", mapping.OUT_OF_RANGE),
     (SIMPLE_PRODUCT, ("stock_status",), 0, "stock_status", mapping.NOT_STRING),
     (SIMPLE_PRODUCT, ("manage_stock",), "yes", "manage_stock", mapping.NOT_BOOLEAN),
     (SIMPLE_PRODUCT, ("manage_stock",), 1, "manage_stock", mapping.NOT_BOOLEAN),

@@ -21,15 +21,16 @@ from datetime import datetime, timezone
 from decimal import Context, Decimal, Inexact, Rounded
 from typing import Any
 
+from config import bounds
+
 # Field name used in errors about the payload as a whole.
 ROOT_FIELD = "payload"
 
-# WordPress ids are BIGINT(20) UNSIGNED: anything larger is not a WooCommerce id.
-MAX_ID = 2**64 - 1
-# Quantities and stock must fit a signed BIGINT column.
-MAX_INT = 2**63 - 1
-# More digits than any SQL NUMERIC column keeps: such a value is not an amount of money.
-MAX_MONEY_DIGITS = 38
+# Ids, integers and money within the columns' bounds (`config.bounds`), so that what maps is stored:
+# ids up to WordPress's BIGINT(20) UNSIGNED, quantities and stock within a signed BIGINT.
+MAX_ID = bounds.MAX_ID
+MIN_INT, MAX_INT = bounds.INT64_MIN, bounds.INT64_MAX
+MAX_MONEY_DIGITS = bounds.MAX_MONEY_DIGITS
 
 # WooCommerce writes 0 for "none": guest customer, no variation, no parent, deleted product.
 NO_REFERENCE = 0
@@ -298,7 +299,7 @@ def _reference(value: Any, field: str) -> str | None:
 
 def _bounded(value: int, field: str) -> int:
     """Require an integer that fits a signed 64-bit column."""
-    if not -MAX_INT <= value <= MAX_INT:
+    if not MIN_INT <= value <= MAX_INT:
         raise MappingError(field, OUT_OF_RANGE)
     return value
 
