@@ -15,7 +15,15 @@ from db.models import Connection, Order, Product, Webhook
 from db.records import Outcome, mark_deleted, upsert_many
 from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
-from jobs.queues import EVENTS_QUEUE, RESULT_TTL_SECONDS, enqueue_drain, enqueue_event, queue, redis_connection
+from jobs.queues import (
+    EVENTS_QUEUE,
+    RESULT_TTL_SECONDS,
+    enqueue_drain,
+    enqueue_event,
+    queue,
+    redis_connection,
+    schedule_parent_refreshes,
+)
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 
 log = logging.getLogger(__name__)
@@ -129,6 +137,7 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
         except (ValueError, KeyError, TypeError, RecursionError):  # nested deeper than the parser goes
             rejected.append(raw)
     poisoned: list[Event] = []
+    parents: set[tuple[str, str]] = set()  # (connection, parent product) of variations stored
     with job_transaction() as session:
         ids = {event.connection_id for event in events}
         connections = {
@@ -137,8 +146,10 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             if connection.deleted_at is None
         }
         for round_events in _rounds(collapse(events)):
-            poisoned += _apply_round(session, connections, round_events)
+            poisoned += _apply_round(session, connections, round_events, parents)
         _record_last_deliveries(session, connections, events)
+    # WooCommerce sends no webhook for a variation's parent, whose price range and stock changed with it.
+    schedule_parent_refreshes(redis, parents, retry_seconds=retry_seconds)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
     for event in poisoned:
@@ -161,8 +172,11 @@ def _rounds(events: list[Event]) -> list[list[Event]]:
     return rounds
 
 
-def _apply_round(session, connections: dict[str, Connection], events: list[Event]) -> list[Event]:
-    """Apply events of different records together, whatever their connection; answer those the mapper refused."""
+def _apply_round(session, connections: dict[str, Connection], events: list[Event], parents: set[tuple[str, str]]) -> list[Event]:
+    """Apply events of different records together, whatever their connection; answer those the mapper refused.
+
+    Adds to `parents` the (connection, parent product) of each variation created or updated.
+    """
     groups: dict[tuple[str, bool], list[dict]] = defaultdict(list)
     poisoned = []
     for event in events:
@@ -176,8 +190,15 @@ def _apply_round(session, connections: dict[str, Connection], events: list[Event
         if rejected:
             poisoned.append(event)
         groups[(event.resource, event.event == "restored")] += records
+    public_ids = {connection.id: connection.public_id for connection in connections.values()}
     for (resource, undelete), records in groups.items():
-        upsert_many(session, RESOURCES[resource], records, undelete=undelete)
+        outcomes = upsert_many(session, RESOURCES[resource], records, undelete=undelete)
+        parents.update(
+            (public_ids[record["connection_id"]], record["parent_external_id"])
+            for record in records
+            if record.get("parent_external_id")
+            and outcomes[(record["connection_id"], record["external_id"])] in (Outcome.CREATED, Outcome.UPDATED)
+        )
     return poisoned
 
 

@@ -4,6 +4,7 @@ Jobs are enqueued by dotted name, so the web process never imports job code.
 """
 
 import functools
+from datetime import timedelta
 
 from redis import Redis
 from rq import Queue, Retry
@@ -83,3 +84,44 @@ def enqueue_drain(redis: Redis, shard: int, *, retry_seconds: tuple[int, ...]):
         result_ttl=RESULT_TTL_SECONDS,
         description=f"store buffered events of shard {shard}",
     )
+
+
+# A variable product's refresh from the store after its variations changed (jobs.parents).
+REFRESH_PARENT = "jobs.parents.refresh_parent"
+# Variations stored within this many seconds of the first share one fetch of their parent.
+PARENT_REFRESH_DELAY_SECONDS = 10
+# Marks a parent whose refresh is scheduled; it outlives the delay by far, and only a lost job lets it expire.
+PARENT_REFRESH_MARK_SECONDS = 600
+PARENT_REFRESH_KEY = "storelink:parent-refresh:{connection_id}:{parent}"
+
+
+def parent_refresh_key(connection_id: str, parent_external_id: str) -> str:
+    """The Redis key marking that a refresh of this parent product is scheduled."""
+    return PARENT_REFRESH_KEY.format(connection_id=connection_id, parent=parent_external_id)
+
+
+def schedule_parent_refreshes(redis: Redis, parents: set[tuple[str, str]], *, retry_seconds: tuple[int, ...]) -> int:
+    """Schedule a refresh of each (connection, parent product) that has none scheduled; answer how many were."""
+    ordered = sorted(parents)
+    if not ordered:
+        return 0
+    with redis.pipeline(transaction=False) as pipe:
+        for connection_id, parent in ordered:
+            pipe.set(parent_refresh_key(connection_id, parent), 1, nx=True, ex=PARENT_REFRESH_MARK_SECONDS)
+        marked = pipe.execute()
+    events = queue(EVENTS_QUEUE, redis)
+    scheduled = 0
+    for (connection_id, parent), first in zip(ordered, marked, strict=True):
+        if first:
+            events.enqueue_in(
+                timedelta(seconds=PARENT_REFRESH_DELAY_SECONDS),
+                REFRESH_PARENT,
+                connection_id,
+                parent,
+                retry=event_retry(retry_seconds),
+                job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
+                result_ttl=RESULT_TTL_SECONDS,
+                description=f"refresh product {parent} for {connection_id}",
+            )
+            scheduled += 1
+    return scheduled

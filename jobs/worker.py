@@ -22,6 +22,7 @@ def main() -> int:
     # job code, SQLAlchemy and the mapper loaded instead of importing them per job.
     importlib.import_module("jobs.events")
     importlib.import_module("jobs.polls")
+    importlib.import_module("jobs.parents")
     connection = redis_connection(get_settings().redis_url)
     worker = HerokuWorker([queue(name, connection) for name in QUEUES], connection=connection, serializer=SERIALIZER)
     # The scheduler moves retried jobs back into their queue when their delay is over.

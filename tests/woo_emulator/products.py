@@ -133,6 +133,7 @@ def create_variation(store: Store, parent_id: int, fields: dict[str, Any]) -> di
         _check_sku(store, record)
         _sync_stock_status(record)
         store.products[record["id"]] = record
+        _sync_parent(store, record)
         store.emit("product", "created", record["id"])
         return record
 
@@ -145,6 +146,7 @@ def update_product(store: Store, product_id: int, fields: dict[str, Any], event:
         _check_sku(store, record)
         _sync_stock_status(record)
         record["modified"] = store.now()
+        _sync_parent(store, record)
         if event:
             store.emit("product", "updated", record["id"])
         return record
@@ -188,6 +190,7 @@ def force_delete_product(store: Store, product_id: int) -> dict[str, Any]:
         for child in children(store, record["id"], include_trash=True):
             del store.products[child["id"]]
         del store.products[record["id"]]
+        _sync_parent(store, record)
         return record
 
 
@@ -199,6 +202,7 @@ def change_stock(store: Store, product_id: int, delta: int) -> None:
     record["stock_quantity"] = int(record["stock_quantity"] or 0) + delta
     _sync_stock_status(record)
     record["modified"] = store.now()
+    _sync_parent(store, record)
     store.emit("product", "updated", record["id"])
 
 
@@ -208,6 +212,17 @@ def record_sale(store: Store, product_id: int, quantity: int) -> None:
     if record is None:
         return
     record["total_sales"] = type(record["total_sales"])(int(record["total_sales"]) + quantity)
+
+
+def _sync_parent(store: Store, record: dict[str, Any]) -> None:
+    """WC_Product_Variable::sync after a variation is saved or deleted: the parent is saved too.
+
+    Its price range and stock status follow its variations (computed when it is read here),
+    and the save moves its modification time; no webhook goes out for the parent.
+    """
+    parent = store.products.get(record["parent_id"]) if record["kind"] == "variation" else None
+    if parent is not None:
+        parent["modified"] = store.now()
 
 
 def get_product(store: Store, product_id: Any) -> dict[str, Any]:
