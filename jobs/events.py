@@ -25,6 +25,7 @@ from jobs.queues import (
     schedule_parent_refreshes,
 )
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
+from stores.woocommerce.money import PRICE_DECIMALS, price_decimals, with_store_decimals
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,18 @@ def map_records(
     """The records to upsert for a connection's payloads, and the payloads the mapper refused with why.
 
     Orders created before the connection's order start are left out; orders take the
-    connection's warehouse.
+    connection's warehouse; amounts take the store's number of decimals once it is known.
     """
     records, rejected = [], []
+    decimals = price_decimals((connection.store or {}).get(PRICE_DECIMALS))
     for payload, parent in items:
         try:
             record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)
         except MappingError as error:
             rejected.append((payload, error))
             continue
+        if decimals is not None:
+            with_store_decimals(resource, record, decimals)
         if resource == "order":
             if record["created_at"] is not None and record["created_at"] < connection.order_start:
                 continue

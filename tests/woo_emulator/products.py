@@ -7,7 +7,7 @@ from typing import Any
 
 from .errors import RestError, invalid_id
 from .phpcompat import sanitize_title
-from .store import DEFAULT_CATEGORY, SELF_ALLOW, Store, Urls, money, money_text, parse_moment, price_text
+from .store import DEFAULT_CATEGORY, SELF_ALLOW, Store, Urls, money, parse_moment, price_text
 
 # Fields callers may set, with the value a new product gets.
 PRODUCT_DEFAULTS: dict[str, Any] = {
@@ -377,7 +377,7 @@ def active_price(store: Store, record: dict[str, Any]) -> str:
     """The `price` field: a variable product shows its cheapest variation."""
     if record["type"] == "variable":
         prices = _variable_prices(store, record)
-        return money_text(min(prices)) if prices else ""
+        return store.money_text(min(prices)) if prices else ""
     return _own_price(record)
 
 
@@ -386,7 +386,7 @@ def _wc_price(store: Store, amount: Any) -> str:
     entity = store.currency_symbol(store.currency)[1]
     return (
         '<span class="woocommerce-Price-amount amount"><bdi>'
-        f'<span class="woocommerce-Price-currencySymbol">{entity}</span>{money_text(money(amount))}</bdi></span>'
+        f'<span class="woocommerce-Price-currencySymbol">{entity}</span>{store.money_text(money(amount))}</bdi></span>'
     )
 
 
@@ -402,7 +402,7 @@ def price_html(store: Store, record: dict[str, Any]) -> str:
         return ""
     if _on_sale(record):
         symbol = store.currency_symbol(store.currency)[0]
-        regular, sale = money_text(money(record["regular_price"])), money_text(money(record["sale_price"]))
+        regular, sale = store.money_text(money(record["regular_price"])), store.money_text(money(record["sale_price"]))
         return (
             f'<del aria-hidden="true">{_wc_price(store, regular)}</del> '
             f'<span class="screen-reader-text">Original price was: {symbol}{regular}.</span>'
