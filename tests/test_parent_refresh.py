@@ -7,6 +7,7 @@ import requests
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from jobs.parents import refresh_parent
 from jobs.queues import EVENTS_QUEUE, SERIALIZER, parent_refresh_key, queue, schedule_parent_refreshes
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_connection
@@ -160,3 +161,14 @@ def test_a_parent_has_at_most_one_refresh_scheduled_until_it_starts(environment,
     # The refresh clears its mark as it starts: a variation stored after that needs another fetch.
     redis_client.delete(parent_refresh_key("connection-a", "29"))
     assert schedule_parent_refreshes(redis_client, parents, retry_seconds=(5,)) == 1
+
+
+def test_a_parent_gone_from_the_store_is_left_to_the_full_poll(client, shop, redis_client):
+    created = client.post("/api/connections", json=connection_fields(shop))
+    connection_id = created.json["id"]
+    jacket = variable_jacket(shop, 1)
+    shop.force_delete_product(jacket["id"])  # WooCommerce sends nothing for this
+    redis_client.set(parent_refresh_key(connection_id, str(jacket["id"])), 1)
+    assert refresh_parent(connection_id, str(jacket["id"])) == "not on the store"
+    assert parent_fetches(shop, jacket["id"]) == 1
+    assert not redis_client.exists(parent_refresh_key(connection_id, str(jacket["id"])))
