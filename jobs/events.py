@@ -25,7 +25,7 @@ from jobs.queues import (
     schedule_parent_refreshes,
 )
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from stores.woocommerce.money import PRICE_DECIMALS, price_decimals, with_store_decimals
+from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals, with_store_decimals
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def map_records(
     connection's warehouse; amounts take the store's number of decimals once it is known.
     """
     records, rejected = [], []
-    decimals = price_decimals((connection.store or {}).get(PRICE_DECIMALS))
+    decimals = price_decimals((connection.store or {}).get(PRICE_DECIMALS_FACT))
     for payload, parent in items:
         try:
             record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)

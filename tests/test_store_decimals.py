@@ -2,7 +2,7 @@
 
 import pytest
 
-from stores.woocommerce.money import at_decimals
+from stores.woocommerce.money import at_decimals, price_decimals
 from tests.woo_emulator import WooEmulator
 
 
@@ -24,6 +24,11 @@ from tests.woo_emulator import WooEmulator
 )
 def test_an_amount_takes_the_store_decimals(amount, decimals, expected):
     assert at_decimals(amount, decimals) == expected
+
+
+@pytest.mark.parametrize(("setting", "trusted"), [(0, 0), (3, 3), (8, 8), (9, None), (-1, None), ("2", None), (True, None), (None, None)])
+def test_only_a_plausible_number_of_decimals_is_trusted(setting, trusted):
+    assert price_decimals(setting) == trusted
 
 
 @pytest.fixture

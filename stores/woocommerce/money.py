@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 # Where a connection's store facts keep the store's number of decimals.
-PRICE_DECIMALS = "price_decimals"
+PRICE_DECIMALS_FACT = "price_decimals"
 # More decimals than any currency has: a setting beyond it is not trusted.
 MAX_PRICE_DECIMALS = 8
 

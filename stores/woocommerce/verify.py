@@ -12,7 +12,7 @@ from stores.woocommerce import errors
 from stores.woocommerce.auth import candidate_modes
 from stores.woocommerce.client import WooCommerceClient, normalize_api_url
 from stores.woocommerce.errors import StoreError
-from stores.woocommerce.money import PRICE_DECIMALS, price_decimals
+from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals
 
 # Oldest WooCommerce whose REST API has what polling needs (`modified_after` on orders).
 MINIMUM_WOOCOMMERCE_VERSION = (5, 8)
@@ -176,7 +176,7 @@ def store_facts(response) -> dict:
     store = {key: environment.get(key) for key in ENVIRONMENT_FIELDS if environment.get(key) is not None}
     decimals = price_decimals(settings.get("number_of_decimals")) if isinstance(settings, dict) else None
     if decimals is not None:
-        store[PRICE_DECIMALS] = decimals
+        store[PRICE_DECIMALS_FACT] = decimals
     return store
 
 
