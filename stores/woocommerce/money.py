@@ -36,7 +36,7 @@ def at_decimals(amount: str | None, decimals: int) -> str | None:
     if amount is None:
         return None
     point = amount.find(".")
-    if (len(amount) - point - 1 == decimals) if point != -1 else decimals == 0:
+    if (0 if point == -1 else len(amount) - point - 1) == decimals:
         return amount  # as the store writes its totals: nothing to do
     rounded = Decimal(amount).quantize(Decimal(1).scaleb(-decimals), context=_CONTEXT)
     return format(rounded.copy_abs() if rounded.is_zero() else rounded, "f")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from stores.woocommerce import errors
 from stores.woocommerce.auth import candidate_modes
-from stores.woocommerce.client import WooCommerceClient, normalize_api_url
+from stores.woocommerce.client import StoreResponse, WooCommerceClient, normalize_api_url
 from stores.woocommerce.errors import StoreError
 from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals
 
@@ -165,7 +165,7 @@ def _read_environment(client: WooCommerceClient) -> dict:
     return store
 
 
-def store_facts(response) -> dict:
+def store_facts(response: StoreResponse) -> dict:
     """What a connection keeps of the store's `system_status` (`STORE_FACTS_QUERY`): identity and decimals."""
     body = response.body if isinstance(response.body, dict) else {}
     environment, settings = body.get("environment"), body.get("settings")
