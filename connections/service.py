@@ -21,7 +21,7 @@ from db.types import utcnow
 from jobs.scheduling import default_schedules
 from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
-from stores.woocommerce.verify import Verification, verify_store
+from stores.woocommerce.verify import STORE_FACTS_QUERY, Verification, store_facts, verify_store
 from webhooks.registration import RegistrationLock, WebhookState, delivery_url, register_webhooks, remove_webhooks
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,16 @@ class ConnectionService:
             if holder is None:
                 raise
             raise DuplicateStore(holder) from None
+
+    def refresh_store_facts(self, connection: Connection) -> None:
+        """Read the store's facts again: its version and number of decimals change with upgrades and settings."""
+        client = self.client_for(connection)
+        self.release()
+        with client:
+            facts = store_facts(client.get("system_status", STORE_FACTS_QUERY))
+        self.session.refresh(connection)  # new keys or URL saved meanwhile came with facts of their own
+        if connection.api_url == client.api_url:
+            connection.store = {**(connection.store or {}), **facts}
 
     def _set_plain_fields(self, connection: Connection, changes: dict) -> None:
         for key in ("name", "order_start", "warehouse", "company_group"):

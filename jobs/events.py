@@ -18,6 +18,7 @@ from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
 from jobs.queues import (
     EVENTS_QUEUE,
+    PARENT_REFRESH_DELAY_SECONDS,
     RESULT_TTL_SECONDS,
     enqueue_drain,
     enqueue_event,
@@ -26,6 +27,7 @@ from jobs.queues import (
     redis_for,
 )
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
+from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals, with_store_decimals
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +108,18 @@ def map_records(
     """The records to upsert for a connection's items (payload, parent), and the items the mapper refused with why.
 
     Orders created before the connection's order start are left out; orders take the
-    connection's warehouse.
+    connection's warehouse; amounts take the store's number of decimals once it is known.
     """
     records, rejected = [], []
+    decimals = price_decimals((connection.store or {}).get(PRICE_DECIMALS_FACT))
     for payload, parent in items:
         try:
             record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)
         except MappingError as error:
             rejected.append(((payload, parent), error))
             continue
+        if decimals is not None:
+            with_store_decimals(resource, record, decimals)
         if resource == "order":
             if record["created_at"] is not None and record["created_at"] < connection.order_start:
                 continue
@@ -173,23 +178,28 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
         }
         applied, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
-    ask_the_store(redis, [hint for _, hints in applied for hint in hints])
+    ask_the_store(redis, [hint for _, hints, _ in applied for hint in hints])
+    # WooCommerce sends no webhook for a variation's parent, whose price range and stock changed with it.
+    ask_the_store(redis, [parent for _, _, parents in applied for parent in parents], delay_seconds=PARENT_REFRESH_DELAY_SECONDS)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
-    for event in [event for poisoned, _ in applied for event in poisoned] + [event for event, _ in refused]:
+    for event in [event for poisoned, _, _ in applied for event in poisoned] + [event for event, _ in refused]:
         enqueue_event(redis, event.connection_id, event.resource, event.event, event.payload, event.received_at, retry_seconds=retry_seconds)
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
     return len(events)
 
 
-def _apply_events(session, connections: dict[str, Connection], events: list[Event]) -> tuple[list[Event], list[Hint]]:
-    """Apply collapsed events round by round; answer those the mapper refused, and what to ask the store."""
+def _apply_events(
+    session, connections: dict[str, Connection], events: list[Event]
+) -> tuple[list[Event], list[Hint], list[Hint]]:
+    """Apply collapsed events round by round; answer those the mapper refused, and what to ask the store (now, and parents later)."""
     poisoned: list[Event] = []
     hints: list[Hint] = []
+    parents: list[Hint] = []
     for round_events in _rounds(events):
-        poisoned += _apply_round(session, connections, round_events, hints)
-    return poisoned, hints
+        poisoned += _apply_round(session, connections, round_events, hints, parents)
+    return poisoned, hints, parents
 
 
 def _rounds(events: list[Event]) -> list[list[Event]]:
@@ -205,10 +215,13 @@ def _rounds(events: list[Event]) -> list[list[Event]]:
     return rounds
 
 
-def _apply_round(session, connections: dict[str, Connection], events: list[Event], hints: list[Hint]) -> list[Event]:
+def _apply_round(
+    session, connections: dict[str, Connection], events: list[Event], hints: list[Hint], parents: list[Hint]
+) -> list[Event]:
     """Apply events of different records together, whatever their connection; answer those the mapper refused.
 
-    Deletions, and restores not newer than what is stored, go to `hints`: the store decides them.
+    Deletions, and restores not newer than what is stored, go to `hints`: the store decides
+    them. The parent product of each variation created or updated goes to `parents`.
     """
     groups: dict[tuple[str, bool], list[dict]] = defaultdict(list)
     poisoned = []
@@ -232,6 +245,12 @@ def _apply_round(session, connections: dict[str, Connection], events: list[Event
                 for (connection_pk, external_id), outcome in outcomes.items()
                 if outcome is Outcome.STALE
             ]
+        parents += [
+            (public_ids[record["connection_id"]], "product", record["parent_external_id"])
+            for record in records
+            if record.get("parent_external_id")
+            and outcomes[(record["connection_id"], record["external_id"])] in (Outcome.CREATED, Outcome.UPDATED)
+        ]
     return poisoned
 
 
@@ -279,13 +298,13 @@ def _record_last_deliveries(session, connections: dict, events: list[Event]) -> 
     )
 
 
-def ask_the_store(redis, hints: list[Hint]) -> None:
-    """Queue the store reads that decide the hinted records (after the transaction's commit)."""
+def ask_the_store(redis, hints: list[Hint], *, delay_seconds: int = 0) -> None:
+    """Queue the store reads that decide the hinted records (after the transaction's commit), in `delay_seconds`."""
     by_record_kind: dict[tuple[str, str], list[str]] = defaultdict(list)
     for connection_id, resource, external_id in hints:
         by_record_kind[(connection_id, resource)].append(external_id)
     for (connection_id, resource), external_ids in by_record_kind.items():
-        enqueue_refresh(redis, connection_id, resource, external_ids)
+        enqueue_refresh(redis, connection_id, resource, external_ids, delay_seconds=delay_seconds)
 
 
 def reject_envelope(raw: str, reason: str = "the buffered event is not a valid envelope") -> None:

@@ -102,6 +102,8 @@ class _Poll:
             client = service.client_for(connection, retry=STORE_RETRY)
             # Webhooks are hints that break silently: heal them on every poll.
             self._heal_webhooks(service, connection)
+            # Amounts are stored at the store's number of decimals, a setting its owner may change.
+            self._refresh_store_facts(service, connection)
         with client:
             for status, column in WALKS[self.entity]:
                 since = cursors[column] - CURSOR_OVERLAP if cursors[column] else None
@@ -124,6 +126,14 @@ class _Poll:
             if error.status == 401:
                 raise
             log.warning("sync %s: webhook health check failed: %s", self.run_id, error.message)
+
+    def _refresh_store_facts(self, service: ConnectionService, connection: Connection) -> None:
+        try:
+            service.refresh_store_facts(connection)
+        except StoreError as error:
+            if error.status == 401:
+                raise
+            log.warning("sync %s: reading the store's settings failed: %s", self.run_id, error.message)
 
     def _walk_orders(self, client: WooCommerceClient, since: datetime | None, status: str, cursor: str) -> None:
         params = {"after": gmt(self.order_start), "status": status}

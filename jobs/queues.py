@@ -4,6 +4,7 @@ Jobs are enqueued by dotted name, so the web process never imports job code.
 """
 
 import functools
+from datetime import timedelta
 
 from redis import Redis
 from rq import Queue, Retry
@@ -129,17 +130,25 @@ REFRESH_PENDING_TTL_SECONDS = 900
 # A store that cannot answer now is asked again later; the job gives its worker back meanwhile.
 REFRESH_RETRY_SECONDS = [10, 60, 300, 900, 3600]
 REFRESH_JOB_TIMEOUT_SECONDS = 300
+# A variable product is read again this long after a variation changed it (WooCommerce sends no
+# webhook for the parent): the variations stored meanwhile share that one read.
+PARENT_REFRESH_DELAY_SECONDS = 10
 
 
-def enqueue_refresh(redis: Redis, connection_id: str, resource: str, external_ids: list[str]) -> int:
-    """Queue a read of these records from the store, but for those a queued read already covers; answer how many."""
+def enqueue_refresh(
+    redis: Redis, connection_id: str, resource: str, external_ids: list[str], *, delay_seconds: int = 0
+) -> int:
+    """Queue a read of these records from the store (in `delay_seconds`), but for those a queued
+    read already covers; answer how many."""
     waiting = []
     for external_id in dict.fromkeys(external_ids):
         key = REFRESH_PENDING_KEY.format(connection_id=connection_id, resource=resource, external_id=external_id)
         if redis.set(key, 1, nx=True, ex=REFRESH_PENDING_TTL_SECONDS):
             waiting.append(external_id)
     if waiting:
-        queue(EVENTS_QUEUE, redis).enqueue(
+        events = queue(EVENTS_QUEUE, redis)
+        enqueue = functools.partial(events.enqueue_in, timedelta(seconds=delay_seconds)) if delay_seconds else events.enqueue
+        enqueue(
             REFRESH_RECORDS,
             connection_id,
             resource,

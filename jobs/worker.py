@@ -30,6 +30,7 @@ def main() -> int:
     # job code, SQLAlchemy and the mapper loaded instead of importing them per job.
     importlib.import_module("jobs.events")
     importlib.import_module("jobs.polls")
+    importlib.import_module("jobs.refresh")
     settings = get_settings()
     # A client of its own: RQ lengthens its read timeout for the blocking dequeue, which the
     # jobs' shared client (`redis_for`) must not inherit.

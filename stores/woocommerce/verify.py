@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from stores.woocommerce import errors
 from stores.woocommerce.auth import candidate_modes
-from stores.woocommerce.client import WooCommerceClient, normalize_api_url
+from stores.woocommerce.client import StoreResponse, WooCommerceClient, normalize_api_url
 from stores.woocommerce.errors import StoreError
+from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals
 
 # Oldest WooCommerce whose REST API has what polling needs (`modified_after` on orders).
 MINIMUM_WOOCOMMERCE_VERSION = (5, 8)
@@ -21,6 +22,8 @@ WC_NAMESPACE = "wc/v3"
 INDEX_FIELDS = "name,url,home,namespaces"
 # Store facts kept with a connection and shown to operators.
 ENVIRONMENT_FIELDS = ("home_url", "site_url", "version", "wp_version", "php_version", "store_id")
+# The system status sections they come from: `settings` has the store's number of decimals.
+STORE_FACTS_QUERY = {"_fields": "environment,settings"}
 # WooCommerce's answer when it saw no credentials at all (auth mode ignored by this store).
 NOT_AUTHENTICATED_CODES = frozenset({"woocommerce_rest_cannot_view", "rest_not_logged_in"})
 # The relation of the `Link` header in which WordPress names its REST root on every page.
@@ -163,7 +166,7 @@ def _check_announced_root(api_url: str, response) -> None:
 def _read_environment(client: WooCommerceClient) -> dict:
     """Read the store's identity with the client's auth mode; classify a refusal."""
     try:
-        response = client.get("system_status", {"_fields": "environment"})
+        response = client.get("system_status", STORE_FACTS_QUERY)
     except StoreError as error:
         if error.status == 401 and error.store_code in NOT_AUTHENTICATED_CODES:
             raise _CredentialsIgnored(error) from None
@@ -197,18 +200,28 @@ def _read_environment(client: WooCommerceClient) -> dict:
                 store_code=error.store_code,
             ) from None
         raise
-    environment = response.body.get("environment") if isinstance(response.body, dict) else None
-    if not isinstance(environment, dict):
-        raise StoreError(
-            errors.UNEXPECTED_RESPONSE, "the store's system status has no environment section", status=response.status
-        )
-    store = {key: environment.get(key) for key in ENVIRONMENT_FIELDS if environment.get(key) is not None}
+    store = store_facts(response)
     if _version_tuple(store.get("version")) < MINIMUM_WOOCOMMERCE_VERSION:
         raise StoreError(
             errors.NOT_WOOCOMMERCE,
             f"WooCommerce {store.get('version', '?')} is too old; Storelink needs "
             f"{'.'.join(map(str, MINIMUM_WOOCOMMERCE_VERSION))} or newer",
         )
+    return store
+
+
+def store_facts(response: StoreResponse) -> dict:
+    """What a connection keeps of the store's `system_status` (`STORE_FACTS_QUERY`): identity and decimals."""
+    body = response.body if isinstance(response.body, dict) else {}
+    environment, settings = body.get("environment"), body.get("settings")
+    if not isinstance(environment, dict):
+        raise StoreError(
+            errors.UNEXPECTED_RESPONSE, "the store's system status has no environment section", status=response.status
+        )
+    store = {key: environment.get(key) for key in ENVIRONMENT_FIELDS if environment.get(key) is not None}
+    decimals = price_decimals(settings.get("number_of_decimals")) if isinstance(settings, dict) else None
+    if decimals is not None:
+        store[PRICE_DECIMALS_FACT] = decimals
     return store
 
 

@@ -182,7 +182,7 @@ class SiteApi:
                 "currency_position": "left",
                 "thousand_separator": ",",
                 "decimal_separator": ".",
-                "number_of_decimals": 2,
+                "number_of_decimals": self.store.price_decimals,
                 "geolocation_enabled": False,
                 "woocommerce_com_connected": "no",
                 "enforce_approved_download_directories": True,

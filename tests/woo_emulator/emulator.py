@@ -58,6 +58,7 @@ class WooEmulator:
         delivery_verify: bool | str = True,
         ping_timeout: float = PING_TIMEOUT_SECONDS,
         delivery_timeout: float = DELIVERY_TIMEOUT_SECONDS,
+        price_decimals: int = 2,
     ):
         self.https = https
         self.permalinks = permalinks
@@ -77,6 +78,7 @@ class WooEmulator:
         self.keys = KeyRing()
         self.faults = Faults()
         self.store = Store(lambda: self.clock(), timezone_offset_hours)
+        self.price_decimals = price_decimals
         self.webhooks = Webhooks(self.store, self._payload_urls, self._webhook_settings)
         site = SiteApi(self.store, self.webhooks, self._site_settings)
         routes = site.routes() + OrdersApi(self.store).routes() + ProductsApi(self.store).routes()
@@ -148,6 +150,15 @@ class WooEmulator:
     @timezone_offset_hours.setter
     def timezone_offset_hours(self, value: float) -> None:
         self.store.timezone_offset_hours = value
+
+    @property
+    def price_decimals(self) -> int:
+        """woocommerce_price_num_decimals: order totals and variable products' prices use it."""
+        return self.store.price_decimals
+
+    @price_decimals.setter
+    def price_decimals(self, value: int) -> None:
+        self.store.price_decimals = value
 
     # -- how the store sees URLs -----------------------------------------------------------
 

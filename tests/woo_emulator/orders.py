@@ -9,7 +9,7 @@ from typing import Any
 
 from . import products
 from .errors import RestError, invalid_id
-from .store import SELF_ALLOW, WC_VERSION, Store, Urls, money, money_text, parse_moment
+from .store import SELF_ALLOW, WC_VERSION, Store, Urls, money, parse_moment
 
 STATUSES = (
     "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "checkout-draft", "auto-draft",
@@ -154,7 +154,7 @@ def refund_order(store: Store, order_id: Any, amount: Any, reason: str = "") -> 
     with store.lock:
         record = get_order(store, order_id)
         refund_id = store.next_id("post")
-        record["refunds"].insert(0, {"id": refund_id, "reason": reason, "total": money_text(-money(amount))})
+        record["refunds"].insert(0, {"id": refund_id, "reason": reason, "total": store.money_text(-money(amount))})
         refunded = sum((-money(entry["total"]) for entry in record["refunds"]), Decimal(0))
         if refunded >= _totals(record)["total"] and record["status"] != "refunded":
             _set_status(store, record, "refunded", from_status=record["status"])
@@ -400,7 +400,7 @@ def _price(item: dict[str, Any]) -> float | int:
 def order_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, Any]:
     """The /wc/v3/orders/<id> shape, which order webhooks also carry."""
     totals = _totals(record)
-    zero = money_text(Decimal(0))
+    zero = store.money_text(Decimal(0))
     needs_payment = record["status"] in NEEDS_PAYMENT_STATUSES and totals["total"] > 0
     data = {
         "id": record["id"],
@@ -411,12 +411,12 @@ def order_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, An
         "prices_include_tax": False,
         "date_created": store.local(record["created"]),
         "date_modified": store.local(record["modified"]),
-        "discount_total": money_text(totals["discount"]),
+        "discount_total": store.money_text(totals["discount"]),
         "discount_tax": zero,
-        "shipping_total": money_text(totals["shipping"]),
+        "shipping_total": store.money_text(totals["shipping"]),
         "shipping_tax": zero,
         "cart_tax": zero,
-        "total": money_text(totals["total"]),
+        "total": store.money_text(totals["total"]),
         "total_tax": zero,
         "customer_id": record["customer_id"],
         "order_key": record["order_key"],
@@ -434,12 +434,12 @@ def order_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, An
         "cart_hash": record["cart_hash"],
         "number": str(record["id"]),
         "meta_data": _meta_json(record["meta_data"], display=False),
-        "line_items": [_line_item_json(item) for item in record["line_items"]],
+        "line_items": [_line_item_json(store, item) for item in record["line_items"]],
         "tax_lines": [],
         "shipping_lines": [
             {
                 "id": line["id"], "method_title": line["method_title"], "method_id": line["method_id"],
-                "instance_id": line["instance_id"], "total": money_text(line["total"]), "total_tax": zero,
+                "instance_id": line["instance_id"], "total": store.money_text(line["total"]), "total_tax": zero,
                 "taxes": [], "tax_status": "taxable", "meta_data": [],
             }
             for line in record["shipping_lines"]
@@ -447,14 +447,14 @@ def order_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, An
         "fee_lines": [
             {
                 "id": line["id"], "name": line["name"], "tax_class": line["tax_class"],
-                "tax_status": line["tax_status"], "amount": money_text(line["total"]),
-                "total": money_text(line["total"]), "total_tax": zero, "taxes": [], "meta_data": [],
+                "tax_status": line["tax_status"], "amount": store.money_text(line["total"]),
+                "total": store.money_text(line["total"]), "total_tax": zero, "taxes": [], "meta_data": [],
             }
             for line in record["fee_lines"]
         ],
         "coupon_lines": [
             {
-                "id": line["id"], "code": line["code"], "discount": money_text(line["discount"]),
+                "id": line["id"], "code": line["code"], "discount": store.money_text(line["discount"]),
                 "discount_tax": zero, "meta_data": [],
             }
             for line in record["coupon_lines"]
@@ -484,9 +484,9 @@ def order_json(store: Store, record: dict[str, Any], urls: Urls) -> dict[str, An
     return data
 
 
-def _line_item_json(item: dict[str, Any]) -> dict[str, Any]:
+def _line_item_json(store: Store, item: dict[str, Any]) -> dict[str, Any]:
     """One line item as the REST API shows it."""
-    zero = money_text(Decimal(0))
+    zero = store.money_text(Decimal(0))
     return {
         "id": item["id"],
         "name": item["name"],
@@ -494,9 +494,9 @@ def _line_item_json(item: dict[str, Any]) -> dict[str, Any]:
         "variation_id": item["variation_id"],
         "quantity": item["quantity"],
         "tax_class": item["tax_class"],
-        "subtotal": money_text(item["subtotal"]),
+        "subtotal": store.money_text(item["subtotal"]),
         "subtotal_tax": zero,
-        "total": money_text(item["total"]),
+        "total": store.money_text(item["total"]),
         "total_tax": zero,
         "taxes": [],
         "meta_data": _meta_json(item["meta_data"], display=True),

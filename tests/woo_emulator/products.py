@@ -7,7 +7,7 @@ from typing import Any
 
 from .errors import RestError, invalid_id
 from .phpcompat import sanitize_title
-from .store import DEFAULT_CATEGORY, SELF_ALLOW, Store, Urls, money, money_text, parse_moment, price_text
+from .store import DEFAULT_CATEGORY, SELF_ALLOW, Store, Urls, money, parse_moment, price_text
 
 # Fields callers may set, with the value a new product gets.
 PRODUCT_DEFAULTS: dict[str, Any] = {
@@ -133,6 +133,7 @@ def create_variation(store: Store, parent_id: int, fields: dict[str, Any]) -> di
         _check_sku(store, record)
         _sync_stock_status(record)
         store.products[record["id"]] = record
+        _sync_parent(store, record)
         store.emit("product", "created", record["id"])
         return record
 
@@ -145,6 +146,7 @@ def update_product(store: Store, product_id: int, fields: dict[str, Any], event:
         _check_sku(store, record)
         _sync_stock_status(record)
         record["modified"] = store.now()
+        _sync_parent(store, record)
         if event:
             store.emit("product", "updated", record["id"])
         return record
@@ -188,6 +190,7 @@ def force_delete_product(store: Store, product_id: int) -> dict[str, Any]:
         for child in children(store, record["id"], include_trash=True):
             del store.products[child["id"]]
         del store.products[record["id"]]
+        _sync_parent(store, record)
         return record
 
 
@@ -199,6 +202,7 @@ def change_stock(store: Store, product_id: int, delta: int) -> None:
     record["stock_quantity"] = int(record["stock_quantity"] or 0) + delta
     _sync_stock_status(record)
     record["modified"] = store.now()
+    _sync_parent(store, record)
     store.emit("product", "updated", record["id"])
 
 
@@ -208,6 +212,17 @@ def record_sale(store: Store, product_id: int, quantity: int) -> None:
     if record is None:
         return
     record["total_sales"] = type(record["total_sales"])(int(record["total_sales"]) + quantity)
+
+
+def _sync_parent(store: Store, record: dict[str, Any]) -> None:
+    """WC_Product_Variable::sync after a variation is saved or deleted: the parent is saved too.
+
+    Its price range and stock status follow its variations (computed when it is read here),
+    and the save moves its modification time; no webhook goes out for the parent.
+    """
+    parent = store.products.get(record["parent_id"]) if record["kind"] == "variation" else None
+    if parent is not None:
+        parent["modified"] = store.now()
 
 
 def get_product(store: Store, product_id: Any) -> dict[str, Any]:
@@ -362,7 +377,7 @@ def active_price(store: Store, record: dict[str, Any]) -> str:
     """The `price` field: a variable product shows its cheapest variation."""
     if record["type"] == "variable":
         prices = _variable_prices(store, record)
-        return money_text(min(prices)) if prices else ""
+        return store.money_text(min(prices)) if prices else ""
     return _own_price(record)
 
 
@@ -371,7 +386,7 @@ def _wc_price(store: Store, amount: Any) -> str:
     entity = store.currency_symbol(store.currency)[1]
     return (
         '<span class="woocommerce-Price-amount amount"><bdi>'
-        f'<span class="woocommerce-Price-currencySymbol">{entity}</span>{money_text(money(amount))}</bdi></span>'
+        f'<span class="woocommerce-Price-currencySymbol">{entity}</span>{store.money_text(money(amount))}</bdi></span>'
     )
 
 
@@ -387,7 +402,7 @@ def price_html(store: Store, record: dict[str, Any]) -> str:
         return ""
     if _on_sale(record):
         symbol = store.currency_symbol(store.currency)[0]
-        regular, sale = money_text(money(record["regular_price"])), money_text(money(record["sale_price"]))
+        regular, sale = store.money_text(money(record["regular_price"])), store.money_text(money(record["sale_price"]))
         return (
             f'<del aria-hidden="true">{_wc_price(store, regular)}</del> '
             f'<span class="screen-reader-text">Original price was: {symbol}{regular}.</span>'

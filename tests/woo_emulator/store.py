@@ -103,11 +103,18 @@ class Store:
         self.clock = clock
         self.timezone_offset_hours = timezone_offset_hours
         self.currency = "USD"
+        # woocommerce_price_num_decimals: amounts the store formats (order totals, a variable
+        # product's price) have this many decimals; prices as entered are kept as entered.
+        self.price_decimals = 2
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         self.categories: dict[int, dict[str, Any]] = {DEFAULT_CATEGORY["id"]: dict(DEFAULT_CATEGORY)}
         self.listeners: list[Listener] = []
         self._next = {"post": FIRST_POST_ID, "item": FIRST_ITEM_ID, "meta": FIRST_META_ID, "term": FIRST_TERM_ID}
+
+    def money_text(self, value: Decimal) -> str:
+        """An amount as this store formats it (wc_format_decimal with wc_get_price_decimals())."""
+        return money_text(value, self.price_decimals)
 
     def now(self) -> datetime.datetime:
         """The store's current time: naive UTC, whole seconds."""
