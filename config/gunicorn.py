@@ -19,6 +19,13 @@ accesslog = "-"
 # The access log names the path only; webhook paths carry no secrets, query strings are dropped.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 wsgi_app = "web:create_app()"
+# gunicorn 25+ opens a control socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR
+# or ~/.gunicorn/gunicorn.ctl): a second instance on the machine replaced the first one's, and
+# whichever stopped first removed the other's. Storelink needs none: off, unless
+# GUNICORN_CONTROL_SOCKET names a path of this instance's own.
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads incoming
 # connections across them. On one shared socket, whichever worker wakes first accepts, and a
