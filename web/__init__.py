@@ -21,7 +21,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     from api.connections import bp as connections_bp
     from api.sync import bp as sync_bp
     from console import bp as console_bp
-    from web import health, resources
+    from web import headers, health, resources
     from webhooks import receiver
 
     resources.init_app(app, settings)
@@ -32,8 +32,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)
     app.register_blueprint(console_bp)
-    # Outermost: the receiver's path never enters Flask.
+    # The receiver's path never enters Flask; the standard headers go on every response.
     receiver.init_app(app, settings, resources.get_vault_of(app))
+    app.wsgi_app = headers.StandardHeaders(app.wsgi_app)
     return app
 
 
