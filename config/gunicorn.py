@@ -5,6 +5,8 @@ import os
 import socket
 import sys
 
+from config import ConfigError
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 # Threads let a request that waits on a store (verification, webhook registration) leave
 # room for the store's ping to the receiver, which arrives while we wait.
@@ -59,6 +61,21 @@ def on_starting(server) -> None:
     # gunicorn's own "Listening at" line names the master's sockets, which it now has none of.
     urls = ", ".join(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}" for host, port in addresses)
     server.log.info("Listening at: %s (a socket per worker, SO_REUSEPORT)", urls)
+
+
+def when_ready(server) -> None:
+    """Before any worker: build the app once, so a web process that cannot run refuses to start.
+
+    Settings it cannot run with, or stored credentials that SECRET_KEY does not decrypt, end
+    the master with one line naming the remedy (exit 1), rather than each worker failing to
+    boot with a traceback. Each worker then builds its own app, as it would without this.
+    """
+    try:
+        server.app.wsgi()
+    except ConfigError as error:
+        server.log.error("Refusing to start: %s", error)
+        sys.exit(1)
+    server.app.callable = None
 
 
 def port_taken(host: str, port: int) -> bool:

@@ -6,12 +6,18 @@ from flask import Flask
 
 from config import Settings, load_settings
 from config.logging import configure_logging
+from connections.keys import check_stored_credentials
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
-    """Build the app from the environment, then `overrides` (tests pass their own settings)."""
+    """Build the app from the environment, then `overrides` (tests pass their own settings).
+
+    Raises ConfigError when the settings, or the stored credentials against SECRET_KEY, do
+    not let it run (gunicorn's master builds it once before any worker: config/gunicorn.py).
+    """
     settings = load_settings().with_overrides(overrides or {}).check()
     configure_logging()
+    check_stored_credentials(settings)
     app = Flask(__name__)
     # Bigger bodies are refused with 413 before they are read into memory.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
