@@ -7,7 +7,8 @@ import sys
 
 from config import ConfigError
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+# HOST: bin/dev listens on 127.0.0.1 only; a platform (Heroku) routes to any address.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 # Threads let a request that waits on a store (verification, webhook registration) leave
 # room for the store's ping to the receiver, which arrives while we wait.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
