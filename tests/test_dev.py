@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,15 +113,10 @@ def store_connection(checkout: Path, secret_key: str) -> None:
         session.add(Connection(
             public_id="dev-test", name="Shop", external_system="woocommerce", api_url="https://shop.example.com",
             access_token_encrypted=vault.encrypt(FIXTURE_KEY), access_token_masked=mask_access_token(FIXTURE_KEY),
-            secret_encrypted=vault.encrypt(FIXTURE_SECRET), auth_mode="basic", order_start=_start(), store={},
+            secret_encrypted=vault.encrypt(FIXTURE_SECRET), auth_mode="basic", order_start=datetime(2026, 1, 1, tzinfo=UTC),
+            store={},
         ))
     engine.dispose()
-
-
-def _start():
-    from datetime import UTC, datetime
-
-    return datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_bin_dev_writes_its_keys_for_your_eyes_only_and_listens_on_loopback_only(checkout, start_dev):
