@@ -5,9 +5,11 @@ import os
 import socket
 import sys
 
+from config import ConfigError
 from config.logging import log_format
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+# HOST: bin/dev listens on 127.0.0.1 only; a platform (Heroku) routes to any address.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 # Threads let a request that waits on a store (verification, webhook registration) leave
 # room for the store's ping to the receiver, which arrives while we wait.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -38,6 +40,13 @@ if log_format() == "json":
         },
     }
 wsgi_app = "web:create_app()"
+# gunicorn 25+ opens a control socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR
+# or ~/.gunicorn/gunicorn.ctl): a second instance on the machine replaced the first one's, and
+# whichever stopped first removed the other's. Storelink needs none: off, unless
+# GUNICORN_CONTROL_SOCKET names a path of this instance's own.
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads incoming
 # connections across them. On one shared socket, whichever worker wakes first accepts, and a
@@ -71,6 +80,21 @@ def on_starting(server) -> None:
     # gunicorn's own "Listening at" line names the master's sockets, which it now has none of.
     urls = ", ".join(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}" for host, port in addresses)
     server.log.info("Listening at: %s (a socket per worker, SO_REUSEPORT)", urls)
+
+
+def when_ready(server) -> None:
+    """Before any worker: build the app once, so a web process that cannot run refuses to start.
+
+    Settings it cannot run with, or stored credentials that SECRET_KEY does not decrypt, end
+    the master with one line naming the remedy (exit 1), rather than each worker failing to
+    boot with a traceback. Each worker then builds its own app, as it would without this.
+    """
+    try:
+        server.app.wsgi()
+    except ConfigError as error:
+        server.log.error("Refusing to start: %s", error)
+        sys.exit(1)
+    server.app.callable = None
 
 
 def port_taken(host: str, port: int) -> bool:

@@ -27,7 +27,9 @@ class Vault:
         keys = [key.strip() for key in secret_key.split(",") if key.strip()]
         if not keys:
             raise CredentialError("SECRET_KEY is empty")
-        self._fernet = MultiFernet([_fernet(key) for key in keys])
+        fernets = [_fernet(key) for key in keys]
+        self._newest = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt `plaintext` with the newest key."""
@@ -37,6 +39,18 @@ class Vault:
         """Decrypt a value encrypted with any of the configured keys."""
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            raise CredentialError("stored credentials do not decrypt with SECRET_KEY") from None
+
+    def reencrypted(self, token: str) -> str | None:
+        """`token` encrypted again with the newest key, or None when it already is."""
+        try:
+            self._newest.decrypt(token.encode("ascii"))
+            return None
+        except InvalidToken:
+            pass
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
         except InvalidToken:
             raise CredentialError("stored credentials do not decrypt with SECRET_KEY") from None
 

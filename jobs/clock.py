@@ -12,8 +12,9 @@ import threading
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import get_settings
+from config import ConfigError, get_settings
 from config.logging import configure_logging
+from connections.keys import checked_settings
 from db.session import transaction
 from jobs.buffer import SHARDS, EventBuffer
 from jobs.queues import enqueue_drain, redis_for
@@ -50,10 +51,14 @@ def queue_missing_drains(buffer: EventBuffer, retry_seconds: tuple[int, ...]) ->
 def main() -> int:
     """Tick every minute until SIGTERM or SIGINT."""
     configure_logging()
+    try:
+        tick_seconds = checked_settings().clock_tick_seconds
+    except ConfigError as error:
+        log.critical("Refusing to start: %s", error)
+        return 1
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    tick_seconds = get_settings().clock_tick_seconds
     log.info("clock started: polls are checked every %g s", tick_seconds)
     while not stopping.is_set():
         try:

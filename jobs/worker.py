@@ -1,13 +1,17 @@
 """`python -m jobs.worker`: the RQ worker for events and polls, with RQ's scheduler for retries."""
 
 import importlib
+import logging
 import sys
 
 from rq.worker import HerokuWorker
 
-from config import get_settings
+from config import ConfigError
 from config.logging import configure_logging, log_context
+from connections.keys import checked_settings
 from jobs.queues import QUEUES, SERIALIZER, connection_of, new_redis, queue
+
+log = logging.getLogger(__name__)
 
 
 class Worker(HerokuWorker):
@@ -26,12 +30,16 @@ def main() -> int:
     mid-write, so event jobs are retried and polls resume from their cursor.
     """
     configure_logging()
+    try:
+        settings = checked_settings()
+    except ConfigError as error:
+        log.critical("Refusing to start: %s", error)
+        return 1
     # Imported here, once: every job runs in a forked work horse, which then starts with the
     # job code, SQLAlchemy and the mapper loaded instead of importing them per job.
     importlib.import_module("jobs.events")
     importlib.import_module("jobs.polls")
     importlib.import_module("jobs.refresh")
-    settings = get_settings()
     # A client of its own: RQ lengthens its read timeout for the blocking dequeue, which the
     # jobs' shared client (`redis_for`) must not inherit.
     connection = new_redis(settings.redis_url, verify_tls=settings.redis_tls_verify)

@@ -52,28 +52,74 @@ class Figures:
     acknowledged: int
     stored: int
     lost: int
-    duplicated: int
+    # Writes that replaced a stored order with an older version (`recording_older_writes`).
+    older_applied: int
 
     def report(self) -> str:
         line = (
             f"figures {self.scenario}: sent={self.sent} acknowledged={self.acknowledged} "
-            f"stored={self.stored} lost={self.lost} duplicated={self.duplicated}"
+            f"stored={self.stored} lost={self.lost} older_applied={self.older_applied}"
         )
         print(line)
         return line
 
 
-def stored_orders(database_url: str) -> dict[str, tuple[int, str]]:
-    """external id → (rows, total) of every stored order."""
+def stored_orders(database_url: str) -> dict[str, str]:
+    """external id → total of every stored order."""
     with get_engine(database_url).connect() as connection:
-        rows = connection.execute(
-            text("SELECT external_id, COUNT(*), MAX(total) FROM orders GROUP BY external_id")
-        ).all()
-    return {external_id: (count, total) for external_id, count, total in rows}
+        rows = connection.execute(text("SELECT external_id, total FROM orders")).all()
+    return dict(rows)
+
+
+# Where the trigger of `recording_older_writes` writes down what it saw.
+OLDER_WRITES = "test_older_writes"
+_RECORD_OLDER_WRITES = {
+    "sqlite": [
+        f"CREATE TABLE {OLDER_WRITES} (external_id TEXT, stored TIMESTAMP, written TIMESTAMP)",
+        f"""CREATE TRIGGER {OLDER_WRITES} AFTER UPDATE ON orders WHEN NEW.modified_at < OLD.modified_at
+            BEGIN INSERT INTO {OLDER_WRITES} VALUES (NEW.external_id, OLD.modified_at, NEW.modified_at); END""",
+    ],
+    "postgresql": [
+        f"CREATE TABLE {OLDER_WRITES} (external_id TEXT, stored TIMESTAMP, written TIMESTAMP)",
+        f"""CREATE FUNCTION {OLDER_WRITES}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO {OLDER_WRITES} VALUES (NEW.external_id, OLD.modified_at, NEW.modified_at); RETURN NULL; END $$""",
+        f"""CREATE TRIGGER {OLDER_WRITES} AFTER UPDATE ON orders FOR EACH ROW
+            WHEN (NEW.modified_at < OLD.modified_at) EXECUTE FUNCTION {OLDER_WRITES}()""",
+    ],
+}
+_FORGET_OLDER_WRITES = {
+    "sqlite": [f"DROP TRIGGER {OLDER_WRITES}", f"DROP TABLE {OLDER_WRITES}"],
+    "postgresql": [f"DROP TRIGGER {OLDER_WRITES} ON orders", f"DROP FUNCTION {OLDER_WRITES}()", f"DROP TABLE {OLDER_WRITES}"],
+}
+
+
+@contextlib.contextmanager
+def recording_older_writes(database_url: str) -> Iterator[None]:
+    """Have the database write down every write, by any process, that replaced a stored order with an older version.
+
+    A trigger, so it sees what the upserts did, not what they left: an older version written
+    and then overwritten by a newer one again is counted too.
+    """
+    engine = get_engine(database_url)
+    with engine.begin() as connection:
+        for statement in _RECORD_OLDER_WRITES[engine.dialect.name]:
+            connection.execute(text(statement))
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            for statement in _FORGET_OLDER_WRITES[engine.dialect.name]:
+                connection.execute(text(statement))
+
+
+def older_writes(database_url: str) -> int:
+    """How many writes replaced a stored order with an older version since `recording_older_writes` began."""
+    with get_engine(database_url).connect() as connection:
+        return connection.execute(text(f"SELECT COUNT(*) FROM {OLDER_WRITES}")).scalar_one()
 
 
 def figures(scenario: str, database_url: str, sent: int, acknowledged_ids: set[str], acknowledged: int) -> Figures:
-    """Count what the database holds against what was acknowledged."""
+    """Count what the database holds against what was acknowledged (within `recording_older_writes`)."""
     stored = stored_orders(database_url)
     result = Figures(
         scenario=scenario,
@@ -81,7 +127,7 @@ def figures(scenario: str, database_url: str, sent: int, acknowledged_ids: set[s
         acknowledged=acknowledged,
         stored=len(stored),
         lost=len(acknowledged_ids - set(stored)),
-        duplicated=sum(count - 1 for count, _ in stored.values()),
+        older_applied=older_writes(database_url),
     )
     result.report()
     return result

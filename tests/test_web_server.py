@@ -1,4 +1,4 @@
-"""The Procfile's web process as gunicorn runs it with config/gunicorn.py: its listening sockets."""
+"""The Procfile's web process as gunicorn runs it with config/gunicorn.py: its listening and control sockets."""
 
 import os
 import socket
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.services import Processes, child_pids, tcp_sockets, wait_until
+from tests.services import Processes, child_pids, ready, tcp_sockets, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -71,6 +71,41 @@ def test_a_unix_socket_is_bound_once_and_shared(environment, tmp_path):
     assert status.startswith(b"HTTP/1.1 200")
     assert f"Listening at: unix:{path}" in log  # gunicorn's master holds it (none per worker)
     assert "SO_REUSEPORT" not in log
+
+
+def test_two_servers_on_one_machine_open_no_control_socket(start_service, tmp_path):
+    # gunicorn's default control socket is one path per user: a second instance replaced the
+    # first one's, and the first to stop removed the other's.
+    runtime, home = tmp_path / "runtime", tmp_path / "home"
+    runtime.mkdir()
+    home.mkdir()
+    user = {"XDG_RUNTIME_DIR": str(runtime), "HOME": str(home)}
+    first = start_service(workers=0, extra=user)
+    second = start_service(workers=0, extra=user)
+
+    assert ready(first.url) and ready(second.url)
+    assert list(runtime.iterdir()) == [] and list(home.iterdir()) == []
+    assert "Control socket" not in first.processes.output() + second.processes.output()
+
+
+def test_gunicorn_control_socket_gives_each_server_its_own(start_service, tmp_path):
+    first_path, second_path = tmp_path / "first.ctl", tmp_path / "second.ctl"
+    first = start_service(workers=0, extra={"GUNICORN_CONTROL_SOCKET": str(first_path)})
+    second = start_service(workers=0, extra={"GUNICORN_CONTROL_SOCKET": str(second_path)})
+    wait_until(lambda: first_path.is_socket() and second_path.is_socket(), what="both control sockets")
+
+    second.processes.stop()
+
+    assert not second_path.exists()
+    assert control_status(first_path)["pid"] == first.processes.running["web"].pid  # untouched by the second
+
+
+def control_status(path) -> dict:
+    """What gunicorn's control socket at `path` answers to `show stats`."""
+    from gunicorn.ctl.client import ControlClient
+
+    with ControlClient(str(path), timeout=5) as client:
+        return client.send_command("show stats")
 
 
 def gunicorn_workers(master: int) -> list[int]:

@@ -7,12 +7,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from config.logging import configure_logging
+from connections.keys import check_stored_credentials
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
-    """Build the app from the environment, then `overrides` (tests pass their own settings)."""
+    """Build the app from the environment, then `overrides` (tests pass their own settings).
+
+    Raises ConfigError when the settings, or the stored credentials against SECRET_KEY, do
+    not let it run (gunicorn's master builds it once before any worker: config/gunicorn.py).
+    """
     settings = load_settings().with_overrides(overrides or {}).check()
     configure_logging()
+    check_stored_credentials(settings)
     app = Flask(__name__)
     # Bigger bodies are refused with 413 before they are read into memory.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
@@ -22,7 +28,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     from api.connections import bp as connections_bp
     from api.sync import bp as sync_bp
     from console import bp as console_bp
-    from web import health, request_ids, resources
+    from web import headers, health, request_ids, resources
     from webhooks import receiver
 
     resources.init_app(app, settings)
@@ -37,8 +43,9 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
         # The client address is the one the outermost trusted proxy saw; X-Forwarded-For
         # entries before it are whatever the client sent.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)
-    # The receiver's path never enters Flask; request ids cover it too.
+    # The receiver's path never enters Flask; request ids and the standard headers cover it too.
     receiver.init_app(app, settings, resources.get_vault_of(app))
+    app.wsgi_app = headers.StandardHeaders(app.wsgi_app)
     request_ids.init_app(app)
     return app
 
