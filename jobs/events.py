@@ -5,7 +5,7 @@ hundreds per transaction; `ingest_event` stores one, for events that need a job 
 """
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -14,6 +14,7 @@ from config import get_settings
 from db.models import Connection, Order, Product, Webhook
 from db.records import Outcome, upsert_many
 from db.refusals import store_apart
+from jobs.batching import collapse, rounds
 from jobs.buffer import Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
 from jobs.queues import (
@@ -197,22 +198,9 @@ def _apply_events(
     poisoned: list[Event] = []
     hints: list[Hint] = []
     parents: list[Hint] = []
-    for round_events in _rounds(events):
+    for round_events in rounds(events):
         poisoned += _apply_round(session, connections, round_events, hints, parents)
     return poisoned, hints, parents
-
-
-def _rounds(events: list[Event]) -> list[list[Event]]:
-    """Split collapsed events into rounds: a record's first event in round 1, its second in round 2..."""
-    rounds: list[list[Event]] = []
-    depth: Counter = Counter()
-    for event in events:
-        key = (event.connection_id, event.resource, str(event.payload.get("id")))
-        if depth[key] == len(rounds):
-            rounds.append([])
-        rounds[depth[key]].append(event)
-        depth[key] += 1
-    return rounds
 
 
 def _apply_round(
@@ -252,28 +240,6 @@ def _apply_round(
             and outcomes[(record["connection_id"], record["external_id"])] in (Outcome.CREATED, Outcome.UPDATED)
         ]
     return poisoned
-
-
-def collapse(events: list[Event]) -> list[Event]:
-    """Per record, keep arrival order but merge runs of full versions into the newest of them.
-
-    Deletions (`{"id": N}`, no time) stay where they arrived, between the runs they separate;
-    a run that contains a restore keeps the restore (it undoes an earlier deletion).
-    """
-    runs: dict[tuple[str, str, str], list[Event]] = {}
-    order: list[tuple[tuple[str, str, str], int]] = []
-    for event in events:
-        key = (event.connection_id, event.resource, str(event.payload.get("id")))
-        ops = runs.setdefault(key, [])
-        last = ops[-1] if ops else None
-        if event.event != "deleted" and last is not None and last.event != "deleted":
-            newest = max((last, event), key=lambda item: str(item.payload.get("date_modified_gmt") or ""))
-            restored = "restored" if "restored" in (last.event, event.event) else newest.event
-            ops[-1] = Event(newest.connection_id, newest.resource, restored, max(last.received_at, event.received_at), newest.payload)
-            continue
-        ops.append(event)
-        order.append((key, len(ops) - 1))
-    return [runs[key][index] for key, index in order]
 
 
 def _record_last_deliveries(session, connections: dict, events: list[Event]) -> None:

@@ -10,8 +10,8 @@ import config
 from db.models import Order
 from db.session import transaction
 from jobs import buffer as buffer_module
+from jobs.batching import collapse
 from jobs.buffer import Event, EventBuffer, envelope, shard_of
-from jobs.events import collapse
 from jobs.queues import EVENTS_QUEUE
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
