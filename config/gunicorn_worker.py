@@ -8,7 +8,7 @@ request without blocking until it is complete (`config.request_framing`), and on
 hands it, already read, to a thread; what has not arrived within 30 seconds is closed
 (GUNICORN_REQUEST_READ_SECONDS). A stalled client costs a socket and its bytes so far, never a thread.
 
-Subclasses gunicorn 27's gthread worker (`enqueue_req`, `handle`, `murder_pending`): the
+Subclasses gunicorn 27's gthread worker (`enqueue_req`, `handle`, `handle_request`, `murder_pending`): the
 pyproject pins gunicorn to 27.x for that.
 """
 
