@@ -112,3 +112,19 @@ def test_tls_is_checked_against_the_name_not_the_address_connected_to(resolver, 
     assert raised.value.code == errors.TLS_ERROR
     assert "other-name.test" in raised.value.message
     assert resolver.asked == ["localhost", "other-name.test"]
+
+
+def test_verification_refuses_a_name_that_does_not_resolve_naming_the_field(client, app, store):
+    resources = app.extensions["storelink"]
+    app.extensions["storelink"] = type(resources)(
+        settings=resources.settings.with_overrides({"allow_private_store_urls": False}), vault=resources.vault
+    )
+    try:
+        response = client.post(
+            "/api/connections/verify",
+            json={"api_url": "https://shop.invalid", "access_token": store.key, "secret": store.secret},
+        )
+    finally:
+        app.extensions["storelink"] = resources
+    assert response.status_code == 422
+    assert response.json["errors"]["api_url"] == ["names a host that does not resolve (shop.invalid)"]
