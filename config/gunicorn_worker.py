@@ -30,9 +30,10 @@ from config.request_framing import Framing, framing
 # (or, kept alive, of its first byte); WooCommerce sends a delivery at once, in one piece.
 # GUNICORN_REQUEST_READ_SECONDS changes it.
 DEFAULT_REQUEST_READ_SECONDS = 30.0
-# All requests still arriving in one worker may hold this many bytes together; past it the
+# All requests still arriving in one worker may hold this many megabytes together; past it the
 # longest-waiting are closed first (a stalled client's bytes, not a fresh delivery's).
-ARRIVING_BYTES_BUDGET = 64 * 1024 * 1024
+# GUNICORN_ARRIVING_MB changes it.
+DEFAULT_ARRIVING_MB = 64
 READ_SIZE = 64 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -57,6 +58,7 @@ class WholeRequestWorker(ThreadWorker):
         self.stop_deadline: float | None = None
         self.body_limit = load_settings().max_webhook_bytes
         self.read_seconds = float(os.environ.get("GUNICORN_REQUEST_READ_SECONDS", DEFAULT_REQUEST_READ_SECONDS))
+        self.arriving_budget = int(float(os.environ.get("GUNICORN_ARRIVING_MB", DEFAULT_ARRIVING_MB)) * 1024 * 1024)
         # gunicorn's parser refuses a head longer than this from what is buffered, without reading more.
         field_size = self.cfg.limit_request_field_size or 8190
         self.head_limit = self.cfg.limit_request_line + self.cfg.limit_request_fields * (field_size + 2) + 4
@@ -101,7 +103,7 @@ class WholeRequestWorker(ThreadWorker):
                 return True
             arrival.data += data
             self.arriving_bytes += len(data)
-            if self.arriving_bytes > ARRIVING_BYTES_BUDGET:
+            if self.arriving_bytes > self.arriving_budget:
                 self._close_longest_waiting(sparing=conn)
 
     def _hand_over(self, conn) -> None:
@@ -128,7 +130,7 @@ class WholeRequestWorker(ThreadWorker):
     def _close_longest_waiting(self, sparing) -> None:
         """Close the requests that have waited longest (but `sparing`) until the arriving bytes fit the budget."""
         for conn in list(self.arriving):
-            if self.arriving_bytes <= ARRIVING_BYTES_BUDGET:
+            if self.arriving_bytes <= self.arriving_budget:
                 break
             if conn is not sparing:
                 self._close_arriving(conn)

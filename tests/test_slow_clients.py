@@ -111,6 +111,23 @@ def test_requests_that_do_not_arrive_in_time_are_closed(start_service):
     assert requests.get(f"{service.url}/healthz", timeout=10).status_code == 200
 
 
+def test_past_the_budget_of_arriving_bytes_the_longest_waiting_requests_are_closed(start_service):
+    service = start_service(workers=0, extra={"GUNICORN_ARRIVING_MB": "1", "WEB_CONCURRENCY": "1"})
+    address = ("127.0.0.1", urlsplit(service.url).port)
+    part = b"POST /webhooks/woocommerce/abc HTTP/1.1\r\nHost: storelink\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 300_000
+    stalled = []
+    try:
+        for _ in range(6):  # 300 KB each, stalled: the fourth takes the one worker past 1 MB
+            stalled.append(open_slow_connections(address, part, count=1)[0])
+            time.sleep(0.3)
+        wait_until(lambda: not _is_open(stalled[2]), timeout=10, what="the oldest stalled requests closed")
+        assert [_is_open(connection) for connection in stalled] == [False, False, False, True, True, True]
+        assert requests.get(f"{service.url}/healthz", timeout=10).status_code == 200
+    finally:
+        for connection in stalled:
+            connection.close()
+
+
 def test_requests_that_arrive_slowly_or_framed_otherwise_are_served_whole(start_service):
     service = start_service(workers=0)
     connection_id = make_connection()
