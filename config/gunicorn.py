@@ -13,7 +13,9 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 # Threads let a request that waits on a store (verification, webhook registration) leave
 # room for the store's ping to the receiver, which arrives while we wait.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+# gthread, except that a request gets a thread only once it has wholly arrived: slow or stalled
+# clients cost a socket, not a thread (config/gunicorn_worker.py).
+worker_class = "config.gunicorn_worker.WholeRequestWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Verification and webhook registration talk to slow stores: give them time.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

@@ -189,22 +189,58 @@ def test_failed_registry_is_empty_after_accepting(anonymous, connection_id, redi
 
 
 def test_a_connection_is_read_once_per_cache_period_and_deletion_shows_after_it(anonymous, app, connection_id, monkeypatch, environment):
-    import webhooks.receiver as receiver
+    import webhooks.known_connections as known
     from db.models import Connection
     from db.session import transaction
     from db.types import utcnow
 
     post_delivery(anonymous, connection_id, load_delivery("02"))
     lookups = []
-    monkeypatch.setattr(receiver, "_lookup", lambda url, cid, real=receiver._lookup: lookups.append(cid) or real(url, cid))
+    monkeypatch.setattr(known, "_lookup", lambda url, cid, real=known._lookup: lookups.append(cid) or real(url, cid))
     with transaction(environment["DATABASE_URL"]) as session:
         session.query(Connection).filter_by(public_id=connection_id).one().deleted_at = utcnow()
     assert post_delivery(anonymous, connection_id, load_delivery("04")).status_code == 202  # still cached
     assert lookups == []
-    clock = receiver.time.monotonic() + receiver.CONNECTION_CACHE_SECONDS + 1
-    monkeypatch.setattr(receiver.time, "monotonic", lambda: clock)
+    clock = known.time.monotonic() + known.CONNECTION_CACHE_SECONDS + 1
+    monkeypatch.setattr(known.time, "monotonic", lambda: clock)
     assert post_delivery(anonymous, connection_id, load_delivery("06")).status_code == 410
     assert lookups == [connection_id]
+
+
+def test_a_flood_to_an_unknown_id_reaches_the_database_once_per_cache_period(anonymous, app, monkeypatch, environment):
+    import secrets
+
+    from sqlalchemy import event
+
+    import webhooks.known_connections as known
+    from db.session import get_engine
+
+    statements = []
+    engine = get_engine(environment["DATABASE_URL"])
+    count = lambda *_args: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        unknown = secrets.token_urlsafe(16)
+        assert post_delivery(anonymous, unknown, load_delivery("02")).status_code == 404
+        per_lookup = len(statements)  # SQLite: BEGIN and SELECT; PostgreSQL: SELECT
+        assert per_lookup > 0
+        assert {post_delivery(anonymous, unknown, load_delivery("02")).status_code for _ in range(20)} == {404}
+        assert len(statements) == per_lookup
+        clock = known.time.monotonic() + known.UNKNOWN_ID_SECONDS + 1
+        monkeypatch.setattr(known.time, "monotonic", lambda: clock)
+        assert post_delivery(anonymous, unknown, load_delivery("02")).status_code == 404
+        assert len(statements) == 2 * per_lookup  # remembered briefly, then asked again
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_unknown_ids_are_bounded_oldest_forgotten_first():
+    from webhooks.known_connections import UnknownIds
+
+    unknown = UnknownIds(seconds=60, limit=3)
+    for connection_id in "abcd":
+        unknown.add(connection_id)
+    assert [connection_id in unknown for connection_id in "abcd"] == [False, True, True, True]
 
 
 @pytest.mark.parametrize("size, status", [(0, 202), (1, 413)])

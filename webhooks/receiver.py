@@ -18,21 +18,18 @@ import logging
 import re
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import error_document
 from config import Settings
 from connections.credentials import Vault
 from db.ids import is_public_id
-from db.models import Connection
 from db.session import get_sessionmaker
 from db.types import utcnow
 from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope, shard_of
@@ -41,6 +38,7 @@ from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 from stores.woocommerce.quickcheck import order_maps, product_maps
 from webhooks.handoff import GroupPush
+from webhooks.known_connections import ConnectionDirectory, KnownConnection
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
@@ -48,11 +46,6 @@ log = logging.getLogger(__name__)
 # Where the receiver is found in `app.extensions`.
 EXTENSION = "storelink.receiver"
 PATH = re.compile(r"/webhooks/woocommerce/(?P<connection_id>[^/]+)/?")
-# How long the receiver trusts what it read of a connection: a deletion answers 410 at most
-# this much later. A signature that does not match makes it read the connection again, so a
-# new secret verifies at once (and the old one keeps verifying for a day).
-CONNECTION_CACHE_SECONDS = 5.0
-
 # Not signed (WooCommerce signs the body only): it picks the mapper that must accept the body,
 # and the mappers refuse each other's records; it never decides a deletion or a restore alone
 # (`jobs.refresh` asks the store).
@@ -106,15 +99,6 @@ STORAGE_UNAVAILABLE = Reply.error(503, "unavailable", "storage is unavailable; t
 CRASHED = Reply.error(500, "internal_error", "an internal error occurred; it has been logged")
 
 
-@dataclass(frozen=True)
-class _Known:
-    """What the receiver needs of a connection, and until when it may trust it."""
-
-    deleted: bool
-    secrets: tuple[str, ...]
-    read_at: float
-
-
 class _Gone(Exception):
     """The connection turned out to be deleted."""
 
@@ -125,10 +109,8 @@ class Receiver:
     def __init__(self, app: WSGIApp, settings: Settings, vault: Vault):
         self.app = app
         self.settings = settings
-        self.vault = vault
         self.too_large = Reply.error(413, "payload_too_large", f"deliveries are limited to {settings.max_webhook_bytes} bytes")
-        # Connections as recently read, by public id.
-        self.connections: dict[str, _Known] = {}
+        self.connections = ConnectionDirectory(settings.database_url, vault)
         self._handoff: GroupPush | None = None
         self._handoff_lock = threading.Lock()
 
@@ -158,7 +140,7 @@ class Receiver:
         if not is_public_id(connection_id):
             return NOT_FOUND
         try:
-            connection = self._known_connection(connection_id)
+            connection = self.connections.get(connection_id)
         except SQLAlchemyError:
             log.exception("database unavailable; delivery for %s not accepted", connection_id)
             return DATABASE_UNAVAILABLE
@@ -214,42 +196,19 @@ class Receiver:
             self._queue_drain(shard_of(connection_id))
         return QUEUED
 
-    def _verify(self, connection_id: str, connection: _Known, body: bytes, signature: str | None) -> _Known:
+    def _verify(self, connection_id: str, connection: KnownConnection, body: bytes, signature: str | None) -> KnownConnection:
         """Verify the signature; on a mismatch, read the connection again once (its secret may have just changed)."""
         try:
             verify_signature(body, signature, connection.secrets)
             return connection
         except SignatureError:
-            fresh = self._known_connection(connection_id, fresh=True)
+            fresh = self.connections.get(connection_id, fresh=True)
             if fresh is not None and fresh.deleted:
                 raise _Gone() from None
             if fresh is None or fresh.secrets == connection.secrets:
                 raise
             verify_signature(body, signature, fresh.secrets)
             return fresh
-
-    def _known_connection(self, connection_id: str, *, fresh: bool = False) -> _Known | None:
-        """The connection as recently read; the database is asked at most every few seconds per id."""
-        known = self.connections.get(connection_id)
-        now = time.monotonic()
-        if known is not None and now - known.read_at < CONNECTION_CACHE_SECONDS and not fresh:
-            return known
-        row = _lookup(self.settings.database_url, connection_id)
-        if row is None:
-            return None  # not cached: a connection created a moment later must be found at once
-        known = self.connections[connection_id] = _Known(
-            deleted=row.deleted_at is not None,
-            secrets=() if row.deleted_at is not None else self._secrets(row),
-            read_at=now,
-        )
-        return known
-
-    def _secrets(self, row) -> tuple[str, ...]:
-        """The connection's secret, and the previous one during its grace period after a rotation."""
-        secrets = [self.vault.decrypt(row.secret_encrypted)]
-        if row.previous_secret_encrypted and row.previous_secret_until and row.previous_secret_until > utcnow():
-            secrets.append(self.vault.decrypt(row.previous_secret_encrypted))
-        return tuple(secrets)
 
     # -- the hand-off ---------------------------------------------------------------------
 
@@ -306,20 +265,6 @@ def init_app(app, settings: Settings, vault: Vault) -> Receiver:
     app.wsgi_app = receiver
     app.extensions[EXTENSION] = receiver
     return receiver
-
-
-def _lookup(database_url: str, connection_id: str):
-    """The columns the receiver needs of a connection, or None."""
-    # Closed at once: no connection (nor SQLite lock) is held during the slower work that follows.
-    with get_sessionmaker(database_url, deferred=True)() as session:
-        return session.execute(
-            select(
-                Connection.deleted_at,
-                Connection.secret_encrypted,
-                Connection.previous_secret_encrypted,
-                Connection.previous_secret_until,
-            ).where(Connection.public_id == connection_id)
-        ).first()
 
 
 def _validated(validate: Callable[[Any], object], text: str) -> dict:

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from stores.urls import StoreUrlError, check_store_url
+from stores.transport import CheckedAddressAdapter
+from stores.urls import StoreUrlError
 from stores.woocommerce import errors
 from stores.woocommerce.auth import make_auth
 from stores.woocommerce.errors import StoreError
@@ -128,8 +129,10 @@ class WooCommerceClient:
         self._timeout = timeout
         self._verify = verify
         self._retry = retry
-        self._allow_private = allow_private
         self._session = session or requests.Session()
+        # Every connection goes to an address resolved and checked for it (unless private ones are allowed).
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, CheckedAddressAdapter(allow_private=allow_private))
         self._session.headers["User-Agent"] = USER_AGENT
         # Proxy settings and .netrc from the environment must not add or replace credentials.
         self._session.trust_env = False
@@ -208,12 +211,6 @@ class WooCommerceClient:
     ) -> requests.Response:
         """Send a request to a path under the store root; transport failures become StoreError."""
         url = f"{self.api_url}{path}"
-        if not self._allow_private:
-            # Checked on every request, not only at verification: DNS can change its answer.
-            try:
-                check_store_url(url, allow_private=False)
-            except StoreUrlError as error:
-                raise StoreError(errors.UNREACHABLE, f"the store URL {error}") from None
         started = time.monotonic()
         try:
             response = self._session.request(
@@ -226,6 +223,8 @@ class WooCommerceClient:
                 verify=self._verify,
                 allow_redirects=False,
             )
+        except StoreUrlError as error:  # checked on every new connection: DNS can change its answer
+            raise StoreError(errors.UNREACHABLE, f"the store URL {error}") from None
         except requests.exceptions.SSLError as exc:
             raise StoreError(
                 errors.TLS_ERROR,
