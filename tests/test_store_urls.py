@@ -8,6 +8,7 @@ from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce import errors
 from stores.woocommerce.client import WooCommerceClient
 from stores.woocommerce.errors import StoreError
+from tests.test_verification import verify_refusing_private_urls
 from tests.woo_emulator import WooEmulator
 
 PUBLIC = "93.184.215.14"
@@ -115,16 +116,6 @@ def test_tls_is_checked_against_the_name_not_the_address_connected_to(resolver, 
 
 
 def test_verification_refuses_a_name_that_does_not_resolve_naming_the_field(client, app, store):
-    resources = app.extensions["storelink"]
-    app.extensions["storelink"] = type(resources)(
-        settings=resources.settings.with_overrides({"allow_private_store_urls": False}), vault=resources.vault
-    )
-    try:
-        response = client.post(
-            "/api/connections/verify",
-            json={"api_url": "https://shop.invalid", "access_token": store.key, "secret": store.secret},
-        )
-    finally:
-        app.extensions["storelink"] = resources
+    response = verify_refusing_private_urls(client, app, store, "https://shop.invalid")
     assert response.status_code == 422
     assert response.json["errors"]["api_url"] == ["names a host that does not resolve (shop.invalid)"]

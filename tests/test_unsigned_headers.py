@@ -47,6 +47,18 @@ def resend(anonymous, connection_id: str, delivery, **headers):
     return anonymous.post(RECEIVER.format(connection_id), data=delivery.body, headers={**sent, "Content-Type": "application/json"})
 
 
+def stored_order(store, run_jobs) -> tuple[dict, list]:
+    """An order created on the store and delivered to Storelink: the order, and the deliveries sent."""
+    created = store.create_order(status="processing")
+    return created, deliver(store, run_jobs)
+
+
+def later(store, change, order_id) -> None:
+    """A change on the store a few seconds on (its own modification time)."""
+    store.clock.advance(5)
+    change(order_id)
+
+
 def one(sent: list, topic: str):
     matching = [result for result in sent if result.topic == topic]
     assert matching, [result.topic for result in sent]
@@ -65,18 +77,14 @@ def store_reads(store, path: str) -> int:
 
 def test_trash_restore_and_trash_again_within_a_minute_ends_deleted(client, store, connect, run_jobs):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    deliver(store, run_jobs)
-    store.clock.advance(5)
-    store.trash_order(created["id"])
+    created, _ = stored_order(store, run_jobs)
+    later(store, store.trash_order, created["id"])
     first = one(deliver(store, run_jobs), "order.deleted")
     assert order(client, connection_id, created["id"])["deleted"] is True
-    store.clock.advance(5)
-    store.restore_order(created["id"])
+    later(store, store.restore_order, created["id"])
     deliver(store, run_jobs)
     assert order(client, connection_id, created["id"])["deleted"] is False
-    store.clock.advance(5)
-    store.trash_order(created["id"])
+    later(store, store.trash_order, created["id"])
     second = one(deliver(store, run_jobs), "order.deleted")
     assert second.body == first.body  # `{"id": N}` both times
     assert order(client, connection_id, created["id"])["deleted"] is True
@@ -84,8 +92,7 @@ def test_trash_restore_and_trash_again_within_a_minute_ends_deleted(client, stor
 
 def test_the_same_sequence_stored_in_one_batch_ends_where_the_store_is(client, store, connect, run_jobs):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    deliver(store, run_jobs)
+    created, _ = stored_order(store, run_jobs)
     for change in (store.trash_order, store.restore_order, store.trash_order):
         store.clock.advance(5)
         change(created["id"])
@@ -96,8 +103,8 @@ def test_the_same_sequence_stored_in_one_batch_ends_where_the_store_is(client, s
 
 def test_an_update_resent_as_a_deletion_deletes_nothing(client, anonymous, store, connect, run_jobs, redis_client):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    update = one(deliver(store, run_jobs), "order.updated")
+    created, sent = stored_order(store, run_jobs)
+    update = one(sent, "order.updated")
     an_hour_later(redis_client)
     response = resend(anonymous, connection_id, update, X_WC_Webhook_Topic="order.deleted", X_WC_Webhook_Event="deleted")
     assert response.status_code == 202
@@ -108,10 +115,9 @@ def test_an_update_resent_as_a_deletion_deletes_nothing(client, anonymous, store
 
 def test_an_old_version_resent_as_a_restore_does_not_bring_a_trashed_order_back(client, anonymous, store, connect, run_jobs, redis_client):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    update = one(deliver(store, run_jobs), "order.updated")
-    store.clock.advance(5)
-    store.trash_order(created["id"])
+    created, sent = stored_order(store, run_jobs)
+    update = one(sent, "order.updated")
+    later(store, store.trash_order, created["id"])
     deliver(store, run_jobs)
     assert order(client, connection_id, created["id"])["deleted"] is True
     an_hour_later(redis_client)
@@ -123,13 +129,10 @@ def test_an_old_version_resent_as_a_restore_does_not_bring_a_trashed_order_back(
 
 def test_a_captured_deletion_replayed_after_a_restore_changes_nothing(client, anonymous, store, connect, run_jobs):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    deliver(store, run_jobs)
-    store.clock.advance(5)
-    store.trash_order(created["id"])
+    created, _ = stored_order(store, run_jobs)
+    later(store, store.trash_order, created["id"])
     deletion = one(deliver(store, run_jobs), "order.deleted")
-    store.clock.advance(5)
-    store.restore_order(created["id"])
+    later(store, store.restore_order, created["id"])
     deliver(store, run_jobs)
     for replay in ("replay-1", "replay-2"):
         assert resend(anonymous, connection_id, deletion, X_WC_Webhook_Delivery_ID=replay).status_code == 202
@@ -139,10 +142,8 @@ def test_a_captured_deletion_replayed_after_a_restore_changes_nothing(client, an
 
 def test_replayed_deletions_are_one_store_read(client, anonymous, store, connect, run_jobs):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    deliver(store, run_jobs)
-    store.clock.advance(5)
-    store.trash_order(created["id"])
+    created, _ = stored_order(store, run_jobs)
+    later(store, store.trash_order, created["id"])
     store.clock.advance(1)
     deletion = one(store.run_cron(), "order.deleted")
     for number in range(20):
@@ -154,10 +155,8 @@ def test_replayed_deletions_are_one_store_read(client, anonymous, store, connect
 
 def test_a_deletion_of_an_order_since_deleted_for_good_marks_it_deleted(client, store, connect, run_jobs):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    deliver(store, run_jobs)
-    store.clock.advance(5)
-    store.trash_order(created["id"])
+    created, _ = stored_order(store, run_jobs)
+    later(store, store.trash_order, created["id"])
     store.force_delete_order(created["id"])  # emptied from the trash before the delivery went out
     deliver(store, run_jobs)
     assert order(client, connection_id, created["id"])["deleted"] is True
@@ -165,10 +164,9 @@ def test_a_deletion_of_an_order_since_deleted_for_good_marks_it_deleted(client, 
 
 def test_a_full_record_sent_as_a_deletion_is_only_a_question_to_the_store(client, anonymous, store, connect, run_jobs, redis_client):
     connection_id = connect()["id"]
-    created = store.create_order(status="processing")
-    update = one(deliver(store, run_jobs), "order.updated")
-    store.clock.advance(5)
-    store.trash_order(created["id"])  # its own delivery is not sent
+    created, sent = stored_order(store, run_jobs)
+    update = one(sent, "order.updated")
+    later(store, store.trash_order, created["id"])  # its own delivery is not sent
     an_hour_later(redis_client)
     resend(anonymous, connection_id, update, X_WC_Webhook_Topic="order.deleted", X_WC_Webhook_Event="deleted")
     run_jobs()

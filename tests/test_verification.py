@@ -157,18 +157,20 @@ def test_pasted_rest_url_is_accepted(client, store):
     assert verify(client, store, api_url=store.base_url + "/wp-json/wc/v3/")["ok"] is True
 
 
-def test_private_store_urls_are_refused_before_any_request_unless_allowed(client, store, app):
+def verify_refusing_private_urls(client, app, store, api_url: str):
+    """POST /api/connections/verify with ALLOW_PRIVATE_STORE_URLS off for this one request."""
     resources = app.extensions["storelink"]
     app.extensions["storelink"] = type(resources)(
         settings=resources.settings.with_overrides({"allow_private_store_urls": False}), vault=resources.vault
     )
     try:
-        response = client.post(
-            "/api/connections/verify",
-            json={"api_url": store.base_url, "access_token": store.key, "secret": store.secret},
-        )
+        return client.post("/api/connections/verify", json={"api_url": api_url, "access_token": store.key, "secret": store.secret})
     finally:
         app.extensions["storelink"] = resources
+
+
+def test_private_store_urls_are_refused_before_any_request_unless_allowed(client, store, app):
+    response = verify_refusing_private_urls(client, app, store, store.base_url)
     assert response.status_code == 422
     assert "non-public address" in response.json["errors"]["api_url"][0]
     assert store.requests == []
