@@ -1,10 +1,19 @@
-"""Configuration read from the environment once, shared by web, worker and clock."""
+"""Configuration read from the environment once, shared by web, worker and clock.
+
+Three modes: development (`STORELINK_ENV=development`, what `bin/dev` sets), production (a
+`DYNO` variable, as on Heroku, or `STORELINK_ENV=production`) and neither (the tests). In
+production nothing falls back to a development default: every problem is collected and
+reported at once, one line each (`ConfigError.problems`).
+"""
 
 import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from config.variables import ConfigError, Reader, flag, seconds, seconds_list, whole
 
 DEFAULT_PORT = 5000
 # Local runs keep their state (SQLite database, generated keys) here; never committed.
@@ -21,14 +30,15 @@ DEFAULT_CLOCK_TICK_SECONDS = 60.0
 DEFAULT_STORE_TIMEOUT_SECONDS = 20.0
 # How long RQ keeps a failed job (RQ's own default is a year).
 DEFAULT_FAILED_JOB_TTL_DAYS = 30
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 # Outside development the admin token must be at least this long: it is the console's password.
+# In production the newest key of SECRET_KEY must be as long.
 MIN_ADMIN_TOKEN_LENGTH = 32
-
-
-class ConfigError(RuntimeError):
-    """The environment does not describe a runnable service."""
+# In production a secret must also hold this many different characters: 32 random hex digits
+# hold 14 on average (fewer than 8 about once in 10^7), a placeholder repeated to length few
+# ("changeme..." 7, "passwordpassword..." 7, "xxxx..." 1).
+MIN_DISTINCT_SECRET_CHARACTERS = 8
+STAGES = ("development", "production")
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     allow_private_store_urls: bool = False
     development: bool = False
+    # A DYNO variable, or STORELINK_ENV=production: no development defaults, secrets checked.
+    production: bool = False
     max_webhook_bytes: int = DEFAULT_MAX_WEBHOOK_BYTES
     store_timeout_seconds: float = DEFAULT_STORE_TIMEOUT_SECONDS
     # PEM bundle to trust for stores with a private CA; None means the system's trust store.
@@ -64,18 +76,71 @@ class Settings:
         return replace(self, **overrides)
 
     def check(self) -> "Settings":
-        """Fail loudly on settings no process can run with."""
+        """Fail loudly on settings no process can run with: ConfigError names every problem."""
+        problems = self.problems()
+        if problems:
+            raise ConfigError(*problems)
+        return self
+
+    def problems(self) -> list[str]:
+        """What stops a process from running with these settings, one line each (no secret quoted)."""
+        found = []
         if not self.secret_key:
-            raise ConfigError("SECRET_KEY is not set: it encrypts store credentials at rest")
+            found.append("SECRET_KEY is not set: it encrypts store credentials at rest")
+        elif self.production:
+            found += _secret_key_problems(self.secret_key)
         if not self.development:
             if not self.admin_token:
-                raise ConfigError("ADMIN_TOKEN is not set: the admin API would be open to anyone")
-            if len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
-                raise ConfigError(
-                    f"ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least {MIN_ADMIN_TOKEN_LENGTH}"
-                    " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-                )
-        return self
+                found.append("ADMIN_TOKEN is not set: the admin API would be open to anyone")
+            else:
+                found += _weakness("ADMIN_TOKEN", self.admin_token, variety=self.production)
+        if self.production:
+            for name, value in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url)):
+                if not value:
+                    found.append(f"{name} is not set: production has no local default")
+            found += _public_url_problems(self.public_url)
+        return found
+
+
+def _weakness(name: str, secret: str, *, variety: bool) -> list[str]:
+    """Why `secret` is too weak to stand for `name`: too short, or (`variety`) too few different characters."""
+    if len(secret) < MIN_ADMIN_TOKEN_LENGTH:
+        return [f"{name} is {len(secret)} characters long: use at least {MIN_ADMIN_TOKEN_LENGTH} (e.g. {GENERATE_SECRET})"]
+    if variety and len(set(secret)) < MIN_DISTINCT_SECRET_CHARACTERS:
+        return [
+            f"{name} holds only {_characters(len(set(secret)))}: use a random one with at least"
+            f" {MIN_DISTINCT_SECRET_CHARACTERS} (e.g. {GENERATE_SECRET})"
+        ]
+    return []
+
+
+def _characters(count: int) -> str:
+    return f"{count} different character" + ("" if count == 1 else "s")
+
+
+def _secret_key_problems(secret_key: str) -> list[str]:
+    """SECRET_KEY is `newest` or `newest,older,...`: the newest (which encrypts) strong, none empty.
+
+    Older keys are only decrypted with, so a weak one may stay listed until re-encryption retires it.
+    """
+    keys = [key.strip() for key in secret_key.split(",")]
+    if not all(keys):
+        return ["SECRET_KEY lists an empty key (a stray comma or space?): give the keys as new,old"]
+    return _weakness("SECRET_KEY" if len(keys) == 1 else "SECRET_KEY's first (newest) key", keys[0], variety=True)
+
+
+def _public_url_problems(public_url: str) -> list[str]:
+    """PUBLIC_URL in production: set, and an https:// address with a host."""
+    if not public_url:
+        return ["PUBLIC_URL is not set: stores deliver webhooks to it (e.g. https://<app>.herokuapp.com)"]
+    try:
+        parts = urlsplit(public_url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme != "https" or not host:
+        return [f"PUBLIC_URL must be an https:// address stores can reach, not {public_url!r}"]
+    return []
 
 
 def _redact_url(url: str) -> str:
@@ -96,59 +161,48 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _seconds_list(value: str | None) -> tuple[int, ...]:
-    """`"5,30,120"` → (5, 30, 120); empty → ()."""
-    try:
-        return tuple(int(part) for part in (value or "").split(",") if part.strip())
-    except ValueError:
-        raise ConfigError(f"EVENT_RETRY_SECONDS must be comma-separated whole seconds, not {value!r}") from None
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """A yes/no variable: 1/true/yes/on or 0/false/no/off; unset or empty is `default`."""
-    value = env.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value not in TRUE_WORDS | FALSE_WORDS:
-        raise ConfigError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {env[name]!r}")
-    return value in TRUE_WORDS
-
-
-def _whole(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    """A whole number of at least `minimum`; unset or empty is `default`."""
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = minimum - 1
-    if number < minimum:
-        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {env[name]!r}")
-    return number
-
-
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from an environment mapping (os.environ by default)."""
+    """Build settings from an environment mapping (os.environ by default).
+
+    A malformed value raises ConfigError naming it, with every other problem found beside it.
+    """
     env = os.environ if environ is None else environ
-    port = env.get("PORT", str(DEFAULT_PORT))
-    return Settings(
-        database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
-        redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        redis_tls_verify=_flag(env, "REDIS_TLS_VERIFY", True),
-        public_url=(env.get("PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
+    read = Reader(env)
+    stage = env.get("STORELINK_ENV", "").strip().lower()
+    if stage and stage not in STAGES:
+        read.problems.append(f"STORELINK_ENV must be development or production (or unset), not {env['STORELINK_ENV']!r}")
+    production = bool(env.get("DYNO")) or stage == "production"
+    port = read(whole, "PORT", DEFAULT_PORT, minimum=0, maximum=65535)
+    settings = Settings(
+        database_url=normalize_database_url(env.get("DATABASE_URL") or ("" if production else DEFAULT_DATABASE_URL)),
+        redis_url=env.get("REDIS_URL") or ("" if production else DEFAULT_REDIS_URL),
+        redis_tls_verify=read(flag, "REDIS_TLS_VERIFY", True),
+        public_url=(env.get("PUBLIC_URL") or ("" if production else f"http://localhost:{port}")).rstrip("/"),
         admin_token=env.get("ADMIN_TOKEN", ""),
         secret_key=env.get("SECRET_KEY", ""),
-        allow_private_store_urls=env.get("ALLOW_PRIVATE_STORE_URLS", "").lower() in TRUE_WORDS,
-        development=env.get("STORELINK_ENV", "").lower() == "development",
-        max_webhook_bytes=int(env.get("MAX_WEBHOOK_BYTES", DEFAULT_MAX_WEBHOOK_BYTES)),
-        store_timeout_seconds=float(env.get("STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS)),
+        allow_private_store_urls=read(flag, "ALLOW_PRIVATE_STORE_URLS", False),
+        development=stage == "development" and not production,
+        production=production,
+        max_webhook_bytes=read(whole, "MAX_WEBHOOK_BYTES", DEFAULT_MAX_WEBHOOK_BYTES),
+        store_timeout_seconds=read(seconds, "STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS),
         store_ca_bundle=env.get("STORE_CA_BUNDLE") or None,
-        clock_tick_seconds=float(env.get("CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS)),
-        event_retry_seconds=_seconds_list(env.get("EVENT_RETRY_SECONDS")) or DEFAULT_EVENT_RETRY_SECONDS,
-        failed_job_ttl_days=_whole(env, "FAILED_JOB_TTL_DAYS", DEFAULT_FAILED_JOB_TTL_DAYS),
-        trusted_proxy_count=_whole(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
+        clock_tick_seconds=read(seconds, "CLOCK_TICK_SECONDS", DEFAULT_CLOCK_TICK_SECONDS),
+        event_retry_seconds=read(seconds_list, "EVENT_RETRY_SECONDS", DEFAULT_EVENT_RETRY_SECONDS),
+        failed_job_ttl_days=read(whole, "FAILED_JOB_TTL_DAYS", DEFAULT_FAILED_JOB_TTL_DAYS),
+        trusted_proxy_count=read(whole, "TRUSTED_PROXY_COUNT", 0, minimum=0),
     )
+    if read.problems:
+        raise ConfigError(*read.problems, *settings.problems())
+    return settings
+
+
+def configuration_problems(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem `load_settings(environ).check()` would raise, one line each; [] when none."""
+    try:
+        load_settings(environ).check()
+    except ConfigError as error:
+        return list(error.problems)
+    return []
 
 
 @functools.cache

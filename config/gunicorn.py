@@ -1,24 +1,35 @@
 """gunicorn settings for the `web` process (Procfile: gunicorn -c config/gunicorn.py)."""
 
 import errno
+import logging
 import os
 import socket
 import sys
 
-from config import ConfigError
-from config.logging import log_format
+from config import ConfigError, configuration_problems
+from config.logging import configure_logging, log_format, log_refusal
+from config.variables import whole_numbers
+
+# gunicorn's numbers, read as the settings read theirs. A malformed one, or any problem of the
+# settings, ends the master here with one line each, before it binds anything. (A malformed
+# WEB_CONCURRENCY never gets here: gunicorn reads it for its own default as it is imported.)
+NUMBERS, _malformed = whole_numbers(os.environ, {"WEB_CONCURRENCY": 2, "GUNICORN_THREADS": 8, "GUNICORN_TIMEOUT": 120})
+_problems = _malformed + configuration_problems()
+if _problems:
+    configure_logging()
+    sys.exit(log_refusal(logging.getLogger("gunicorn.error"), ConfigError(*_problems)))
 
 # HOST: bin/dev listens on 127.0.0.1 only; a platform (Heroku) routes to any address.
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"
 # Threads let a request that waits on a store (verification, webhook registration) leave
 # room for the store's ping to the receiver, which arrives while we wait.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = NUMBERS["WEB_CONCURRENCY"]
 # gthread, except that a request gets a thread only once it has wholly arrived: slow or stalled
 # clients cost a socket, not a thread (config/gunicorn_worker.py).
 worker_class = "config.gunicorn_worker.WholeRequestWorker"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = NUMBERS["GUNICORN_THREADS"]
 # Verification and webhook registration talk to slow stores: give them time.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+timeout = NUMBERS["GUNICORN_TIMEOUT"]
 graceful_timeout = 25  # Heroku sends SIGKILL 30 s after SIGTERM
 keepalive = 5
 accesslog = "-"
@@ -94,8 +105,7 @@ def when_ready(server) -> None:
     try:
         server.app.wsgi()
     except ConfigError as error:
-        server.log.error("Refusing to start: %s", error)
-        sys.exit(1)
+        sys.exit(log_refusal(server.log, error))
     server.app.callable = None
 
 

@@ -95,3 +95,13 @@ def configure_logging(level: str | None = None) -> None:
         root.setLevel((level or os.environ.get("LOG_LEVEL", "INFO")).upper())
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def log_refusal(logger, error) -> int:
+    """Log a ConfigError as one "Refusing to start" line per problem; answer the exit code (1).
+
+    `logger` is a logging.Logger or anything with its `critical` (gunicorn's server log).
+    """
+    for problem in error.problems:
+        logger.critical("Refusing to start: %s", problem)
+    return 1

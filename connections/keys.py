@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 ENCRYPTED_COLUMNS = ("access_token_encrypted", "secret_encrypted", "previous_secret_encrypted")
 REMEDY = (
     "set SECRET_KEY to the key that encrypted them (bin/dev keeps it in var/secret_key); to change keys, "
-    "list the old one after the new (SECRET_KEY=new,old) and run `python -m connections.reencrypt`"
+    "list the old one after the new (SECRET_KEY=new,old) and run `storelink reencrypt`"
 )
 
 

@@ -1,5 +1,6 @@
 """Run the Alembic migrations: the only way the schema is created or changed (`release` process)."""
 
+import logging
 import sys
 from pathlib import Path
 
@@ -31,9 +32,16 @@ def upgrade(database_url: str) -> None:
 
 
 def main() -> int:
-    from config import load_settings
+    """Migrate the database of the environment's settings; refuse (exit 1, a line per problem) settings no process can run with."""
+    from config import ConfigError, get_settings
+    from config.logging import configure_logging, log_refusal
 
-    upgrade(load_settings().database_url)
+    configure_logging()
+    try:
+        settings = get_settings()
+    except ConfigError as error:
+        return log_refusal(logging.getLogger(__name__), error)
+    upgrade(settings.database_url)
     return 0
 
 

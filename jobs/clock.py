@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, get_settings
-from config.logging import configure_logging
+from config.logging import configure_logging, log_refusal
 from connections.keys import checked_settings
 from db.session import transaction
 from jobs.buffer import SHARDS, EventBuffer
@@ -54,8 +54,7 @@ def main() -> int:
     try:
         tick_seconds = checked_settings().clock_tick_seconds
     except ConfigError as error:
-        log.critical("Refusing to start: %s", error)
-        return 1
+        return log_refusal(log, error)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

@@ -65,17 +65,39 @@ def queued_counts(redis: Redis) -> dict[str, int]:
     return {name: queue(name, redis).count for name in QUEUES}
 
 
-def retry_failed_job(redis: Redis, connection_id: str, job_id: str) -> bool:
-    """Put one of the connection's failed jobs back in its queue; False if it is not (or no longer) failed."""
-    job = Job.fetch_many([job_id], connection=redis, serializer=SERIALIZER)[0]
-    # Only a job of this connection may be retried from its page.
-    if job is None or job.origin not in FAILING_QUEUES or not _belongs_to(job.args, job.description, connection_id):
+def retry_failed_job(redis: Redis, connection_id: str | None, job_id: str) -> bool:
+    """Put a failed job (of the connection, when given) back in its queue; False if it is not (or no longer) failed."""
+    job = _failed_job(redis, job_id, connection_id)
+    if job is None:
         return False
     try:
         FailedJobRegistry(job.origin, connection=redis, serializer=SERIALIZER).requeue(job)
     except InvalidJobOperation:
         return False  # not in the registry: already retried, or it expired
     return True
+
+
+def delete_failed_job(redis: Redis, job_id: str) -> bool:
+    """Remove a failed job and its data (the delivery it held) for good; False if it is not (or no longer) failed."""
+    job = _failed_job(redis, job_id, None)
+    if job is None:
+        return False
+    registry = FailedJobRegistry(job.origin, connection=redis, serializer=SERIALIZER)
+    if job.id not in registry:
+        return False
+    registry.remove(job, delete_job=True)
+    return True
+
+
+def _failed_job(redis: Redis, job_id: str, connection_id: str | None) -> Job | None:
+    """The job, if it ran on a failing queue (and, `connection_id` given, worked for that connection)."""
+    job = Job.fetch_many([job_id], connection=redis, serializer=SERIALIZER)[0]
+    # Only a job of this connection may be retried from its page.
+    if job is None or job.origin not in FAILING_QUEUES:
+        return None
+    if connection_id is not None and not _belongs_to(job.args, job.description, connection_id):
+        return None
+    return job
 
 
 def _describe(job: Job, queue_name: str) -> FailedJob:

@@ -7,7 +7,7 @@ import sys
 from rq.worker import HerokuWorker
 
 from config import ConfigError
-from config.logging import configure_logging, log_context
+from config.logging import configure_logging, log_context, log_refusal
 from connections.keys import checked_settings
 from jobs.queues import QUEUES, SERIALIZER, connection_of, new_redis, queue
 
@@ -33,8 +33,7 @@ def main() -> int:
     try:
         settings = checked_settings()
     except ConfigError as error:
-        log.critical("Refusing to start: %s", error)
-        return 1
+        return log_refusal(log, error)
     # Imported here, once: every job runs in a forked work horse, which then starts with the
     # job code, SQLAlchemy and the mapper loaded instead of importing them per job.
     importlib.import_module("jobs.events")

@@ -13,8 +13,10 @@ from packaging.utils import canonicalize_name
 from tests.lockfile import DIGEST_LINE, ROOT, dependencies_digest, project
 
 # The packages a dyno runs (everything but tests/ and bench/).
-SERVICE_PACKAGES = ("api", "config", "connections", "console", "db", "jobs", "migrations", "stores", "web", "webhooks")
+SERVICE_PACKAGES = ("api", "cli", "config", "connections", "console", "db", "jobs", "migrations", "stores", "web", "webhooks")
 PROCESSES = ("release", "web", "worker", "clock")
+# requirements.txt's last line: the project itself, whose console script is the operator's command.
+PROJECT_ITSELF = "-e ."
 
 
 def requirement_names(requirements: list[str]) -> set[str]:
@@ -27,6 +29,8 @@ def locked() -> dict[str, tuple[str, set[str]]]:
     current = None
     for raw in (ROOT / "requirements.txt").read_text().splitlines():
         line = raw.split("#", 1)[0].strip()
+        if line == PROJECT_ITSELF:
+            continue
         if line:
             name, _, version = line.partition("==")
             assert version, f"requirements.txt: {line!r} is not pinned with =="
@@ -88,6 +92,12 @@ def test_every_module_the_service_imports_is_a_declared_dependency():
         if not providers & declared:
             undeclared[module] = providers
     assert not undeclared, f"imported at run time but not in [project] dependencies: {undeclared}"
+
+
+def test_a_dyno_installs_the_project_itself_so_heroku_run_storelink_works():
+    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines() if line.strip()]
+    assert lines[-1] == PROJECT_ITSELF
+    assert project()["scripts"] == {"storelink": "cli:main"}
 
 
 def test_python_version_is_one_the_project_supports():

@@ -1,10 +1,11 @@
 """SECRET_KEY against the stored credentials: processes refuse to start when it cannot read them,
-and `python -m connections.reencrypt` moves them all to the newest key."""
+and `storelink reencrypt` moves them all to the newest key."""
 
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -40,7 +41,7 @@ def encrypted_columns(database_url: str) -> list[tuple[str, str, str | None]]:
 def reencrypt(environment: dict, secret_key: str) -> subprocess.CompletedProcess:
     """Run the re-encrypt command as an operator would."""
     return subprocess.run(
-        [sys.executable, "-m", "connections.reencrypt"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [Path(sys.executable).parent / "storelink", "reencrypt"], cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={**environment_of(environment), "SECRET_KEY": secret_key},
     )
 
@@ -82,7 +83,7 @@ def test_a_process_whose_secret_key_cannot_read_stored_credentials_refuses_to_st
     refusals = [line for line in log.splitlines() if "Refusing to start" in line]
     assert len(refusals) == 1, log
     assert "stored credentials of 1 connection do not decrypt with SECRET_KEY" in refusals[0]
-    assert "SECRET_KEY=new,old" in refusals[0] and "python -m connections.reencrypt" in refusals[0]
+    assert "SECRET_KEY=new,old" in refusals[0] and "storelink reencrypt" in refusals[0]
     assert "Traceback" not in log
     assert other_key not in log and SECRET_KEY not in log and FIXTURE_SECRET not in log
 
