@@ -2,6 +2,8 @@
 ends with every row and value intact, and every revision downgrades by one and back keeping
 what the older schema holds. On SQLite, or PostgreSQL with TEST_DATABASE_URL."""
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert, inspect, select
+from sqlalchemy.engine import make_url
 
 from connections.credentials import Vault
 from db.migrate import alembic_config
@@ -166,3 +169,36 @@ def test_the_rows_describe_every_column_of_every_table():
         assert rows[table.name], f"no {table.name} described"
         for name, row in rows[table.name].items():
             assert set(row) == set(table.columns.keys()) - {"id"}, f"{table.name} {name}"
+
+
+def current_revision(url: str) -> str | None:
+    with get_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(migrating, monkeypatch):
+    url, start = migrating.attributes["database_url"], "0003"
+    command.upgrade(migrating, start)
+    rows, at_start = described_rows(Vault(SECRET_KEY)), read_schema(url)
+    ids = insert_rows(url, rows, at_start)
+    monkeypatch.delenv("SECRET_KEY")  # 0006 cannot read the stored keys: the last revision fails
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        command.upgrade(migrating, "head")
+    assert (current_revision(url), read_schema(url)) == (start, at_start)
+    assert_rows(url, expected_rows(rows, at_start, ids, Between(datetime.now(UTC), datetime.now(UTC))))
+    monkeypatch.setenv("SECRET_KEY", SECRET_KEY)
+    command.upgrade(migrating, "head")
+    assert current_revision(url) == HEAD
+
+
+def test_an_upgrade_that_leaves_foreign_keys_pointing_nowhere_on_sqlite_commits_nothing(migrating):
+    url, start = migrating.attributes["database_url"], "0003"
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's foreign keys are off while migrating; PostgreSQL's never are")
+    command.upgrade(migrating, start)
+    at_start = read_schema(url)
+    with closing(sqlite3.connect(make_url(url).database)) as driver, driver:  # foreign keys off: a broken row
+        driver.execute("INSERT INTO order_line_items (order_id, position, external_id) VALUES (999, 0, '1')")
+    with pytest.raises(RuntimeError, match="foreign keys point nowhere"):
+        command.upgrade(migrating, "head")
+    assert (current_revision(url), read_schema(url)) == (start, at_start)
