@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from connections.credentials import Vault
 from db.migrate import alembic_config
@@ -202,3 +203,21 @@ def test_an_upgrade_that_leaves_foreign_keys_pointing_nowhere_on_sqlite_commits_
     with pytest.raises(RuntimeError, match="foreign keys point nowhere"):
         command.upgrade(migrating, "head")
     assert (current_revision(url), read_schema(url)) == (start, at_start)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "refusal"), [("quantity", 2**40, "out of range"), ("price", "9" * 38 + ".99", "too long")]
+)
+def test_downgrading_0004_on_postgresql_refuses_values_the_old_columns_cannot_hold(column, value, refusal, migrating):
+    url = migrating.attributes["database_url"]
+    if url.startswith("sqlite"):
+        pytest.skip("SQLite keeps any value in any column: nothing is cut")
+    command.upgrade(migrating, "0004")
+    rows = described_rows(Vault(SECRET_KEY))
+    rows["order_line_items"]["mug"][column] = value  # wider than the columns of 0003
+    at_0004 = read_schema(url)
+    ids = insert_rows(url, rows, at_0004)
+    with pytest.raises(DBAPIError, match=refusal):
+        command.downgrade(migrating, "-1")
+    assert current_revision(url) == "0004"
+    assert_rows(url, expected_rows(rows, at_0004, ids, Between(datetime.now(UTC), datetime.now(UTC))))
