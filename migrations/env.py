@@ -32,15 +32,19 @@ def run_migrations_online() -> None:
 
         ensure_sqlite_directory(url)
     with get_engine(url).connect() as connection, _sqlite_foreign_keys_off(connection):
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        # One transaction for the whole upgrade on SQLite too (its DDL is transactional, though
+        # Alembic assumes not and would commit each revision apart): a failed upgrade leaves the
+        # database as it was, at the revision it started from, as on PostgreSQL.
+        context.configure(
+            connection=connection, target_metadata=Base.metadata, render_as_batch=True, transactional_ddl=True
+        )
         with context.begin_transaction():
             context.run_migrations()
-        if connection.dialect.name == "sqlite":
-            # Checked before committing, so that a migration that broke them leaves nothing behind.
-            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-            if problems:
-                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
-        connection.commit()
+            if connection.dialect.name == "sqlite":
+                # Checked before committing, so that a migration that broke them leaves nothing behind.
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if problems:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
 SECRET_KEY = "test-secret-key-" + secrets.token_hex(8)
+# UTC+13 in December, UTC+12 in June.
+FAR_FROM_UTC = "Pacific/Auckland"
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +44,19 @@ def database_url(tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'storelink.db'}"
         upgrade(url)
         yield url
+        dispose_engines()
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """An empty database of the kind the run uses, for migrating step by step. PostgreSQL's runs
+    in a time zone far from UTC, as a self-hosted server may: a migration must not write local time."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        with postgres_database(config.normalize_database_url(server_url), timezone=FAR_FROM_UTC) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
         dispose_engines()
 
 

@@ -122,9 +122,11 @@ def _pings(client: redis.Redis) -> bool:
 
 
 @contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on `server_url`'s server, dropped afterwards."""
+def postgres_database(server_url: str, *, timezone: str | None = None) -> Iterator[str]:
+    """A new, empty PostgreSQL database on `server_url`'s server, dropped afterwards; its sessions
+    run in `timezone` when given (the server's own otherwise)."""
     import psycopg
+    from psycopg import sql
     from sqlalchemy.engine import make_url
 
     name = f"storelink_test_{uuid.uuid4().hex[:12]}"
@@ -132,6 +134,9 @@ def postgres_database(server_url: str) -> Iterator[str]:
     dsn = admin_url.render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
+        if timezone:
+            statement = sql.SQL("ALTER DATABASE {} SET timezone TO {}")
+            connection.execute(statement.format(sql.Identifier(name), sql.Literal(timezone)))
     try:
         yield make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     finally:

@@ -1,23 +1,19 @@
 """The Alembic migrations create exactly the schema the models describe, run twice safely, and keep data."""
 
-import os
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, select, text
 
-import config
 from connections.credentials import Vault
 from connections.identity import store_key_fingerprint
 from db.migrate import alembic_config, upgrade
 from db.models import Base, Connection, Schedule
-from db.session import dispose_engines, get_engine
+from db.session import get_engine
 from db.types import utcnow
 from tests.conftest import SECRET_KEY
-from tests.services import postgres_database
 
 
 def test_migrations_match_the_models(database_url):
@@ -37,18 +33,6 @@ def test_credentials_are_encrypted_at_rest(client, connect, store, database_url)
     dumped = " ".join(str(value) for value in row.values())
     assert store.secret not in dumped
     assert store.key not in dumped
-
-
-@pytest.fixture
-def fresh_database_url(tmp_path):
-    """An empty database of the kind the run uses, for migrating step by step."""
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if server_url:
-        with postgres_database(config.normalize_database_url(server_url)) as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        dispose_engines()
 
 
 def test_upgrading_schedules_keeps_their_cursors_and_gives_them_daily_full_passes(fresh_database_url, monkeypatch):

@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-27
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -67,12 +69,15 @@ def upgrade() -> None:
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seen_in_run', sa.Integer(), nullable=True))
 
-    # Connections made before polling existed get the default schedules, due at once.
+    # Connections made before polling existed get the default schedules, due at once. The time
+    # is bound, not CURRENT_TIMESTAMP: PostgreSQL's is the session's local time, these hold UTC.
+    now = sa.bindparam("now", datetime.now(UTC), type_=db.types.UTCDateTime())
     for entity, minutes in (("orders", 60), ("products", 1440)):
         op.execute(
-            "INSERT INTO schedules (connection_id, entity, interval_minutes, active, next_poll_at, updated_at) "
-            f"SELECT id, '{entity}', {minutes}, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
-            "FROM connections WHERE deleted_at IS NULL"
+            sa.text(
+                "INSERT INTO schedules (connection_id, entity, interval_minutes, active, next_poll_at, updated_at) "
+                "SELECT id, :entity, :minutes, true, :now, :now FROM connections WHERE deleted_at IS NULL"
+            ).bindparams(now, entity=entity, minutes=minutes)
         )
 
 
