@@ -41,6 +41,7 @@ def test_a_poll_ends_its_job_while_the_store_is_busy_and_resumes_from_its_cursor
     second_page = urlencode({"modified_after": gmt(modified(orders[99]) - timedelta(seconds=1))})
     store.fail_next(second_page, 503, retry_after=2)
     run = sync(client, connection["id"], "orders")
+    before = datetime.now(UTC)
     run_jobs()  # page 1 stored, then the store is busy: the job ends instead of sleeping
     waiting = sync_run(client, connection["id"], run["run_id"])
     assert (waiting["status"], waiting["pages_done"]) == ("running", 1)
@@ -48,8 +49,8 @@ def test_a_poll_ends_its_job_while_the_store_is_busy_and_resumes_from_its_cursor
     assert "attempt 2 of 6 at " in waiting["error"]
     scheduled = queue(POLLS_QUEUE, redis_client).scheduled_job_registry
     [job_id] = scheduled.get_job_ids()
-    wait = scheduled.get_scheduled_time(job_id) - datetime.now(UTC)
-    assert timedelta(seconds=1) < wait <= timedelta(seconds=2)  # the store's Retry-After
+    # After the store's Retry-After (2 s) from when the job ended, rounded up to RQ's whole second.
+    assert before + timedelta(seconds=2) <= scheduled.get_scheduled_time(job_id) <= datetime.now(UTC) + timedelta(seconds=3)
     store.requests.clear()
     run_jobs_and_resumptions()
     done = sync_run(client, connection["id"], run["run_id"])
@@ -58,6 +59,24 @@ def test_a_poll_ends_its_job_while_the_store_is_busy_and_resumes_from_its_cursor
     first = next(r for r in store.requests if r.path.endswith("/orders"))
     # From the cursor page 1 left (less the poll's overlap), not from the start.
     assert first.query["modified_after"] == gmt(modified(orders[99]) - timedelta(minutes=1))
+
+
+def test_a_poll_resumed_in_its_trash_walk_still_finds_orders_trashed_before_the_cursor(
+    client, store, connect, run_jobs_and_resumptions
+):
+    connection = connect()
+    [order] = make_orders(store, 1)
+    sync(client, connection["id"], "orders")
+    run_jobs_and_resumptions()
+    store.clock.advance(60)
+    store.trash_order(order["id"])  # its webhook is lost
+    store.clock.advance(600)
+    make_orders(store, 3)  # the first walk moves the cursor past the trashing
+    store.fail_next("status=trash", 503, retry_after=0)
+    run = sync(client, connection["id"], "orders")
+    run_jobs_and_resumptions()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
+    assert stored(client, connection["id"], "orders")[str(order["id"])]["deleted"] is True
 
 
 def test_a_refused_connection_is_waited_for_as_cannot_connect_then_fails_the_run(
