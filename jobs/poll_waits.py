@@ -43,7 +43,8 @@ def resume_later(settings: Settings, run_id: str, attempt: int, pages_before: in
         delay = STORE_WAITS.delay(attempt, error)
         if delay is None:
             return None
-        resume_at = utcnow() + timedelta(seconds=delay)
+        # RQ schedules by the whole second, rounding down: round up, so the wait is never shorter.
+        resume_at = (utcnow() + timedelta(seconds=delay + 1)).replace(microsecond=0)
         waiting = (
             f"waiting for the store: {error.message}; "
             f"attempt {attempt + 1} of {STORE_WAITS.attempts} at {resume_at:%H:%M:%S} UTC"
@@ -52,7 +53,7 @@ def resume_later(settings: Settings, run_id: str, attempt: int, pages_before: in
         run.error, run.job_id = waiting, uuid.uuid4().hex
         connection_id = session.scalar(select(Connection.public_id).where(Connection.id == run.connection_id))
     try:
-        enqueue_poll(redis_connection(settings.redis_url), run, connection_id, attempt=attempt + 1, delay=delay, job_id=run.job_id)
+        enqueue_poll(redis_connection(settings.redis_url), run, connection_id, attempt=attempt + 1, at=resume_at, job_id=run.job_id)
     except RedisError:
         log.exception("sync %s: its resumption could not be queued", run_id)
         return None

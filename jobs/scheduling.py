@@ -119,9 +119,9 @@ def start_sync(session: Session, redis: Redis, connection: Connection, entity: s
 
 
 def enqueue_poll(
-    redis: Redis, run: SyncRun, connection_id: str, *, attempt: int = 1, delay: float = 0, job_id: str | None = None
+    redis: Redis, run: SyncRun, connection_id: str, *, attempt: int = 1, at: datetime | None = None, job_id: str | None = None
 ) -> Job:
-    """Queue the job that runs a sync run, or (`attempt` > 1) resumes it once `delay` seconds have passed."""
+    """Queue the job that runs a sync run now, or (`attempt` > 1) resumes it `at` a later time."""
     polls = queue(POLLS_QUEUE, redis)
     args = (run.public_id,) if attempt == 1 else (run.public_id, attempt)
     options = {
@@ -132,8 +132,8 @@ def enqueue_poll(
         "description": f"{'full ' if run.full else ''}poll of {run.entity} for {connection_id}",
         "meta": {CONNECTION_META: connection_id},
     }
-    if delay > 0:
-        return polls.enqueue_in(timedelta(seconds=delay), RUN_SYNC, *args, **options)
+    if at is not None:
+        return polls.enqueue_at(at, RUN_SYNC, *args, **options)
     return polls.enqueue(RUN_SYNC, *args, **options)
 
 
