@@ -50,7 +50,7 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
         if run is None:
             raise PollFailed(f"no sync run {run_id}")
         if attempt > 1 and run.status != RUN_RUNNING:
-            return {"status": run.status}  # given up while it waited
+            attempt = 1  # retried from the failed registry: it starts again, as any failed run's retry does
         connection = session.get(Connection, run.connection_id)
         if connection.deleted_at is not None:
             _finish(session, run, RUN_FAILED, "the connection was deleted")

@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from rq.registry import FailedJobRegistry
 
 from jobs import poll_waits
-from jobs.queues import POLLS_QUEUE, queue
+from jobs.failures import retry_failed_job
+from jobs.queues import POLLS_QUEUE, SERIALIZER, queue
 from stores.woocommerce.client import RetryPolicy
 from stores.woocommerce.paging import gmt
 from tests.factories import make_connection
@@ -80,7 +82,7 @@ def test_a_poll_resumed_in_its_trash_walk_still_finds_orders_trashed_before_the_
 
 
 def test_a_refused_connection_is_waited_for_as_cannot_connect_then_fails_the_run(
-    client, store, connect, run_jobs, run_jobs_and_resumptions, monkeypatch, caplog
+    client, store, connect, redis_client, run_jobs, run_jobs_and_resumptions, monkeypatch, caplog
 ):
     connection = connect()
     port = store.port
@@ -98,6 +100,11 @@ def test_a_refused_connection_is_waited_for_as_cannot_connect_then_fails_the_run
     failed = sync_run(client, connection["id"], run["run_id"])
     assert failed["status"] == "failed"
     assert failed["error"].startswith(f"cannot connect to 127.0.0.1:{port}")
+    store.start(port)  # back: the operator retries the failed job, the last attempt's
+    [job_id] = FailedJobRegistry(POLLS_QUEUE, connection=redis_client, serializer=SERIALIZER).get_job_ids()
+    assert retry_failed_job(redis_client, connection["id"], job_id)
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
 
 
 def deliver_and_time(url: str, connection_id: str, order_id: int, database_url: str) -> float:
