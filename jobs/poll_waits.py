@@ -20,7 +20,7 @@ from config import Settings
 from db.models import RUN_RUNNING, Connection, SyncRun
 from db.session import transaction
 from db.types import utcnow
-from jobs.queues import redis_connection
+from jobs.queues import redis_for
 from jobs.scheduling import enqueue_poll
 from stores.woocommerce.client import RetryPolicy
 from stores.woocommerce.errors import StoreError
@@ -53,7 +53,7 @@ def resume_later(settings: Settings, run_id: str, attempt: int, pages_before: in
         run.error, run.job_id = waiting, uuid.uuid4().hex
         connection_id = session.scalar(select(Connection.public_id).where(Connection.id == run.connection_id))
     try:
-        enqueue_poll(redis_connection(settings.redis_url), run, connection_id, attempt=attempt + 1, at=resume_at, job_id=run.job_id)
+        enqueue_poll(redis_for(settings), run, connection_id, attempt=attempt + 1, at=resume_at, job_id=run.job_id)
     except RedisError:
         log.exception("sync %s: its resumption could not be queued", run_id)
         return None
