@@ -105,8 +105,7 @@ class _Poll:
             self.entity, self.full, self.run_pk = run.entity, run.full, run.id
             self.connection_id, self.order_start = connection.id, connection.order_start
             cursors = {column: getattr(schedule, column) for _, column in WALKS[self.entity]}
-            # No retries here: a poll waits for its store without holding the worker (jobs.poll_waits).
-            client = service.client_for(connection)
+            client = service.client_for(connection)  # no retries: a poll waits without its worker (jobs.poll_waits)
             # Webhooks are hints that break silently: heal them on every poll.
             self._heal_webhooks(service, connection)
             # Amounts are stored at the store's number of decimals, a setting its owner may change.
