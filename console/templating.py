@@ -101,6 +101,8 @@ def run_summary(run) -> str:
     if run.status == "succeeded":
         deleted = f", {run.deleted} marked deleted" if run.deleted else ""
         return f"Done: {run.pages_done} pages, {run.records} records stored{deleted}"
+    if run.error:  # a running run's error is what it waits for (jobs.poll_waits)
+        return f"Running, {run.error}"
     if not run.pages_total:
         return "Running: asking the store"
     return f"Running: page {run.pages_done} of {run.pages_total}, {run.records} records stored"

@@ -9,7 +9,10 @@ Keys, per shard (connections are spread over shards so several workers drain at 
 - `processing`: the batch a drain job has claimed; a crashed job leaves it for the next;
 - `drain-queued`: set while a drain job is queued or running (so the receiver queues one
   per burst, not one per delivery);
-- `drain-lock`: held by the one drain job working on the shard.
+- `drain-lock`: held by the one drain job working on the shard. The job renews it, and its
+  drain-queued mark, every few seconds from a thread: when the job dies (SIGKILL, a lost
+  machine) both lapse within seconds, and the next delivery or the clock queues a drain
+  that stores the batch it left.
 """
 
 import hashlib
@@ -40,8 +43,10 @@ DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
 DEDUP_TTL_SECONDS = 3600
 # If a queued drain job is lost, the flag expires and the next delivery (or the clock) queues another.
 DRAIN_QUEUED_TTL_SECONDS = 60
-# A drain job refreshes its lock after every batch; a dead one's lock frees itself.
-DRAIN_LOCK_TTL_SECONDS = 120
+# A running drain job renews its lock (and drain-queued mark) this often; a dead one's lapse
+# within the lock's TTL. The TTL leaves two renewals room for a slow Redis round trip.
+DRAIN_LOCK_TTL_SECONDS = 10
+DRAIN_LOCK_RENEW_SECONDS = 3
 # Events claimed per batch: one transaction each.
 BATCH_SIZE = 500
 
@@ -72,13 +77,30 @@ redis.call('RPUSH', KEYS[2], unpack(batch))
 redis.call('LTRIM', KEYS[1], #batch, -1)
 return batch
 """
-# KEYS: lock. ARGV: token, ttl. Refresh or release only a lock we hold.
-_REFRESH = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+# KEYS: lock, drain-queued. ARGV: token, ttl. Take the lock, or renew one we hold; the
+# drain-queued mark then lives exactly as long as the running job keeps renewing it.
+_LOCK = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+  return 1
+end
 return 0
 """
+_REFRESH = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+return 1
+"""
+# KEYS: lock. ARGV: token. Release only a lock we hold.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# KEYS: lock, processing. ARGV: token. Drop the claimed batch only while we hold the lock: a
+# job whose lock lapsed must not drop a batch its successor has claimed since.
+_DONE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[2]) return 1 end
 return 0
 """
 
@@ -129,14 +151,20 @@ def _push_arguments(events: Sequence[PushedEvent]) -> tuple[list[str], list[str 
     return keys, args
 
 
+def _lock_keys(shard: int) -> list[str]:
+    return [DRAIN_LOCK_KEY.format(shard=shard), DRAIN_QUEUED_KEY.format(shard=shard)]
+
+
 class EventBuffer:
     """The Redis side of the buffer, shared by the receiver, the drain jobs and the clock."""
 
     def __init__(self, redis: Redis):
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
+        self._lock = redis.register_script(_LOCK)
         self._refresh = redis.register_script(_REFRESH)
         self._release = redis.register_script(_RELEASE)
+        self._done = redis.register_script(_DONE)
 
     def push_unchecked(self, connection_id: str, message: str) -> None:
         """Buffer an event without deduplication (from the database spool)."""
@@ -149,12 +177,12 @@ class EventBuffer:
     def lock(self, shard: int) -> str | None:
         """Take the shard's drain lock; answer its token, or None when another job holds it."""
         token = secrets.token_hex(8)
-        acquired = self.redis.set(DRAIN_LOCK_KEY.format(shard=shard), token, nx=True, ex=DRAIN_LOCK_TTL_SECONDS)
+        acquired = self._lock(keys=_lock_keys(shard), args=[token, DRAIN_LOCK_TTL_SECONDS])
         return token if acquired else None
 
     def refresh(self, shard: int, token: str) -> bool:
-        """Extend our lock; False if it was lost (expired and taken)."""
-        return bool(self._refresh(keys=[DRAIN_LOCK_KEY.format(shard=shard)], args=[token, DRAIN_LOCK_TTL_SECONDS]))
+        """Extend our lock and the drain-queued mark; False if the lock was lost (it lapsed)."""
+        return bool(self._refresh(keys=_lock_keys(shard), args=[token, DRAIN_LOCK_TTL_SECONDS]))
 
     def unlock(self, shard: int, token: str) -> None:
         """Release our lock."""
@@ -164,9 +192,9 @@ class EventBuffer:
         """The next batch to store: a crashed job's leftover first, else the oldest waiting events."""
         return self._claim(keys=[EVENTS_KEY.format(shard=shard), PROCESSING_KEY.format(shard=shard)], args=[size])
 
-    def done(self, shard: int) -> None:
-        """The claimed batch is stored: drop it."""
-        self.redis.delete(PROCESSING_KEY.format(shard=shard))
+    def done(self, shard: int, token: str) -> bool:
+        """The claimed batch is stored: drop it; False (and kept) if our lock was lost meanwhile."""
+        return bool(self._done(keys=[DRAIN_LOCK_KEY.format(shard=shard), PROCESSING_KEY.format(shard=shard)], args=[token]))
 
     def waiting(self, shard: int) -> int:
         """Events waiting or claimed in a shard."""

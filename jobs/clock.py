@@ -1,4 +1,5 @@
-"""`python -m jobs.clock`: every minute (CLOCK_TICK_SECONDS), queue the polls that are due.
+"""`python -m jobs.clock`: every minute (CLOCK_TICK_SECONDS), queue the polls that are due;
+every few seconds, a drain job for events no live job is storing.
 
 Running two clocks by mistake is harmless: a connection's entity can have only one queued
 or running poll (a unique index in the database decides).
@@ -8,6 +9,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +24,11 @@ from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
 from jobs.spool import drain_spool
 
 log = logging.getLogger(__name__)
+
+# How often shards are checked for events no drain job is storing, whatever the tick: a
+# batch left by a killed drain job is queued again within its lock's TTL (10 s) plus this.
+DRAIN_CHECK_SECONDS = 5.0
+
 
 def tick() -> int:
     """One round: give up abandoned runs, start due polls; answer how many started."""
@@ -38,6 +45,12 @@ def tick() -> int:
     for run in started:
         log.info("poll of %s queued (run %s)", run.entity, run.public_id)
     return len(started)
+
+
+def check_drains() -> None:
+    """Between ticks: queue the drain jobs that are missing."""
+    settings = get_settings()
+    queue_missing_drains(EventBuffer(redis_for(settings)), settings.event_retry_seconds)
 
 
 def queue_missing_drains(buffer: EventBuffer, retry_seconds: tuple[int, ...]) -> None:
@@ -58,14 +71,19 @@ def main() -> int:
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    log.info("clock started: polls are checked every %g s", tick_seconds)
+    log.info("clock started: polls are checked every %g s, drains every %g s", tick_seconds, DRAIN_CHECK_SECONDS)
+    next_tick = 0.0
     while not stopping.is_set():
         try:
-            tick()
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + tick_seconds
+                tick()
+            else:
+                check_drains()
         except (RedisError, SQLAlchemyError):
             # Keep ticking: the due polls are still due next minute.
             log.exception("clock tick failed; trying again next tick")
-        stopping.wait(tick_seconds)
+        stopping.wait(min(tick_seconds, DRAIN_CHECK_SECONDS))
     log.info("clock stopped")
     return 0
 

@@ -15,7 +15,7 @@ from db.models import Connection, Order, Product, Webhook
 from db.records import Outcome, upsert_many
 from db.refusals import store_apart
 from jobs.batching import collapse, rounds
-from jobs.buffer import Event, EventBuffer, parse
+from jobs.buffer import DRAIN_LOCK_RENEW_SECONDS, Event, EventBuffer, parse
 from jobs.context import PermanentJobError, job_transaction
 from jobs.queues import (
     EVENTS_QUEUE,
@@ -27,6 +27,7 @@ from jobs.queues import (
     queue,
     redis_for,
 )
+from jobs.renewal import Renewal
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals, with_store_decimals
 
@@ -141,14 +142,14 @@ def drain_events(shard: int) -> dict:
         return {"skipped": "another job is draining this shard"}
     batches = events = 0
     try:
-        while batch := buffer.claim(shard):
-            store_batch(batch, redis, settings.event_retry_seconds)
-            buffer.done(shard)
-            batches, events = batches + 1, events + len(batch)
-            log.info("shard %d: batch of %d events stored", shard, len(batch))
-            if not buffer.refresh(shard, token):
-                log.warning("shard %d: drain lock lost; another job carries on", shard)
-                break
+        with Renewal(lambda: buffer.refresh(shard, token), DRAIN_LOCK_RENEW_SECONDS, f"the drain lock of shard {shard}"):
+            while batch := buffer.claim(shard):
+                store_batch(batch, redis, settings.event_retry_seconds)
+                if not buffer.done(shard, token):  # the lock lapsed: the batch is its new holder's
+                    log.warning("shard %d: drain lock lost; another job carries on", shard)
+                    break
+                batches, events = batches + 1, events + len(batch)
+                log.info("shard %d: batch of %d events stored", shard, len(batch))
     finally:
         buffer.unlock(shard, token)
     # Cleared before looking again: a delivery after this point queues a new drain itself.

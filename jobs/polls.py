@@ -22,8 +22,9 @@ from db.records import Outcome
 from db.session import transaction
 from db.types import utcnow
 from jobs.events import Refused, store_records
+from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
-from stores.woocommerce.client import RetryPolicy, WooCommerceClient
+from stores.woocommerce.client import WooCommerceClient
 from stores.woocommerce.errors import StoreError
 from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched
 
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 # Re-read this much before the cursor: the filter is exclusive, has one-second resolution,
 # and a record saved in the same second as the cursor may not have been visible yet.
 CURSOR_OVERLAP = timedelta(minutes=1)
-STORE_RETRY = RetryPolicy(attempts=6, base_delay=2.0, max_delay=120.0)
 MODELS = {"orders": Order, "products": Product}
 # The walks of each entity: the `status` asked for and the schedule's column holding its cursor.
 WALKS = {"orders": (("any", "cursor"), ("trash", "trash_cursor")), "products": (("any", "cursor"),)}
@@ -42,18 +42,22 @@ class PollFailed(Exception):
     """The run failed; its row says why (RQ keeps the job in the failed registry too)."""
 
 
-def run_sync(run_id: str) -> dict:
-    """Run one queued sync run to the end; answer its figures."""
+def run_sync(run_id: str, attempt: int = 1) -> dict:
+    """Run one queued sync run to the end, or (`attempt` > 1) resume one that waited for its store; answer its figures."""
     settings = get_settings()
     with transaction(settings.database_url) as session:
         run = session.scalar(select(SyncRun).where(SyncRun.public_id == run_id))
         if run is None:
             raise PollFailed(f"no sync run {run_id}")
+        if attempt > 1 and run.status != RUN_RUNNING:
+            attempt = 1  # retried from the failed registry: it starts again, as any failed run's retry does
         connection = session.get(Connection, run.connection_id)
         if connection.deleted_at is not None:
             _finish(session, run, RUN_FAILED, "the connection was deleted")
             return {"status": RUN_FAILED}
-        run.status, run.started_at = RUN_RUNNING, utcnow()
+        if attempt == 1:
+            run.status, run.started_at = RUN_RUNNING, utcnow()
+        run.error, pages_before = None, run.pages_done  # no longer waiting
     poll = _Poll(settings, run_id)
     try:
         poll.run()
@@ -63,6 +67,8 @@ def run_sync(run_id: str) -> dict:
         poll.fail("interrupted by a worker shutdown; resumed at the next clock tick", resume_now=True)
         raise
     except StoreError as error:
+        if (waiting := resume_later(settings, run_id, attempt, pages_before, error)) is not None:
+            return waiting
         poll.fail(error.message, credentials_refused=error.status == 401)
         raise PollFailed(f"{run_id}: {error.message}") from None
     except Exception as error:
@@ -99,7 +105,7 @@ class _Poll:
             self.entity, self.full, self.run_pk = run.entity, run.full, run.id
             self.connection_id, self.order_start = connection.id, connection.order_start
             cursors = {column: getattr(schedule, column) for _, column in WALKS[self.entity]}
-            client = service.client_for(connection, retry=STORE_RETRY)
+            client = service.client_for(connection)  # no retries: a poll waits without its worker (jobs.poll_waits)
             # Webhooks are hints that break silently: heal them on every poll.
             self._heal_webhooks(service, connection)
             # Amounts are stored at the store's number of decimals, a setting its owner may change.

@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from redis import Redis
+from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -107,14 +108,7 @@ def start_sync(session: Session, redis: Redis, connection: Connection, entity: s
         return active_run(session, connection.id, entity), False
     session.commit()
     try:
-        job = queue(POLLS_QUEUE, redis).enqueue(
-            RUN_SYNC,
-            run.public_id,
-            job_timeout=POLL_JOB_TIMEOUT_SECONDS,
-            result_ttl=RESULT_TTL_SECONDS,
-            description=f"{'full ' if full else ''}poll of {entity} for {connection.public_id}",
-            meta={CONNECTION_META: connection.public_id},
-        )
+        job = enqueue_poll(redis, run, connection.public_id)
     except Exception:
         run.status, run.error, run.finished_at = RUN_FAILED, "could not be queued: Redis unavailable", utcnow()
         session.commit()
@@ -122,6 +116,25 @@ def start_sync(session: Session, redis: Redis, connection: Connection, entity: s
     run.job_id = job.id
     session.commit()
     return run, True
+
+
+def enqueue_poll(
+    redis: Redis, run: SyncRun, connection_id: str, *, attempt: int = 1, at: datetime | None = None, job_id: str | None = None
+) -> Job:
+    """Queue the job that runs a sync run now, or (`attempt` > 1) resumes it `at` a later time."""
+    polls = queue(POLLS_QUEUE, redis)
+    args = (run.public_id,) if attempt == 1 else (run.public_id, attempt)
+    options = {
+        "job_id": job_id,
+        "job_timeout": POLL_JOB_TIMEOUT_SECONDS,
+        "result_ttl": RESULT_TTL_SECONDS,
+        # Failed jobs are matched to their connection by the description (jobs.failures), log lines by the meta.
+        "description": f"{'full ' if run.full else ''}poll of {run.entity} for {connection_id}",
+        "meta": {CONNECTION_META: connection_id},
+    }
+    if at is not None:
+        return polls.enqueue_at(at, RUN_SYNC, *args, **options)
+    return polls.enqueue(RUN_SYNC, *args, **options)
 
 
 def active_run(session: Session, connection_id: int, entity: str) -> SyncRun | None:

@@ -3,16 +3,18 @@ store emulator, the app behind a live HTTP server, and an in-process RQ worker."
 
 import os
 import secrets
+import time
 
 import pytest
 from rq import SimpleWorker
+from rq.job import Job
 from sqlalchemy import delete
 
 import config
 from db.migrate import upgrade
 from db.models import Base
 from db.session import dispose_engines, get_engine
-from jobs.queues import QUEUES, SERIALIZER, queue, redis_connection
+from jobs.queues import POLLS_QUEUE, QUEUES, SERIALIZER, queue, redis_connection
 from tests.services import LiveServer, Processes, RedisServer, Service, free_port, postgres_database, ready, wait_until
 from tests.woo_emulator import WooEmulator
 from web import create_app
@@ -170,6 +172,27 @@ def run_jobs(redis_client):
         worker.work(burst=True, with_scheduler=False)
         worker.refresh()  # the counts are kept in Redis
         return worker.successful_job_count + worker.failed_job_count
+
+    return run
+
+
+@pytest.fixture
+def run_jobs_and_resumptions(run_jobs, redis_client):
+    """Run every queued job, then each poll queued to resume later once its time comes (as a
+    worker's scheduler would move it into the queue), until none is left; answer how many ran."""
+
+    def run() -> int:
+        ran = run_jobs()
+        polls = queue(POLLS_QUEUE, redis_client)
+        registry = polls.scheduled_job_registry
+        while job_ids := registry.get_job_ids():
+            wait = registry.get_scheduled_time(job_ids[0]).timestamp() - time.time()
+            time.sleep(max(0.0, wait))
+            job = Job.fetch(job_ids[0], connection=redis_client, serializer=SERIALIZER)
+            registry.remove(job)
+            polls.enqueue_job(job)
+            ran += run_jobs()
+        return ran
 
     return run
 

@@ -197,8 +197,16 @@ class Processes:
         return process
 
     def kill(self, name: str, signum: int = signal.SIGKILL) -> None:
-        """Send `signum` to the process and every child it forked (a worker and its work horse)."""
-        os.killpg(self.running[name].pid, signum)
+        """Send `signum` to the process and every process it started, as a lost machine or a stopped container does.
+
+        Its process group is not enough: RQ puts each work horse in a group of its own.
+        """
+        root = self.running[name].pid
+        tree = descendants(root)
+        os.killpg(root, signum)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+                os.kill(pid, signum)
 
     def wait(self, name: str, timeout: float = 30) -> int:
         """Wait for the process to end; answer its exit code."""
@@ -261,6 +269,14 @@ def child_pids(pid: int) -> list[int]:
         if int(stat.rpartition(")")[2].split()[1]) == pid:
             children.append(int(entry.name))
     return sorted(children)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process `pid` started, and every process they started (an RQ worker's work horse)."""
+    found = []
+    for child in child_pids(pid):
+        found += [child, *descendants(child)]
+    return found
 
 
 def tcp_sockets(pid: int, port: int, state: str) -> set[int]:

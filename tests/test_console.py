@@ -475,6 +475,16 @@ def test_sync_now_shows_progress_that_ends_at_100_percent(console, connect, clie
     assert "<noscript><meta" not in page
 
 
+def test_a_sync_waiting_for_its_store_says_what_it_waits_for(console, connect, client, store, run_jobs):
+    connection = connect()
+    store.fail_next("/orders", 503, retry_after=60)
+    post(console, f"/connections/{connection['id']}/sync", {"entity": "orders"})
+    run_jobs()
+    page = text(console.get(f"/connections/{connection['id']}"))
+    assert "Running, waiting for the store: the store answered 503" in page
+    assert "attempt 2 of 6 at " in page
+
+
 def test_the_progress_endpoint_needs_the_session(anonymous, console, connect):
     connection = connect()
     response = anonymous.get(f"/connections/{connection['id']}/sync-runs/nope.json")

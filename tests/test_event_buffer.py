@@ -1,6 +1,7 @@
 """The event buffer: batches, collapsing versions, crash recovery, and bad events kept visible."""
 
 import json
+import threading
 import time
 
 from rq.registry import FailedJobRegistry
@@ -10,11 +11,15 @@ import config
 from db.models import Order
 from db.session import transaction
 from jobs import buffer as buffer_module
+from jobs import events as events_module
 from jobs.batching import collapse
-from jobs.buffer import Event, EventBuffer, envelope, shard_of
+from jobs.buffer import DRAIN_LOCK_KEY, Event, EventBuffer, envelope, shard_of
+from jobs.events import drain_events
 from jobs.queues import EVENTS_QUEUE
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
+from tests.guarantees import stored_orders, write_lock
+from tests.services import wait_until
 from tests.test_event_jobs import deliver
 
 
@@ -61,6 +66,38 @@ def test_a_batch_left_by_a_crashed_drain_is_stored_by_the_next(app, anonymous, c
     assert buffer.claim(shard) != []  # still held: the next claim answers it again
     run_jobs()
     assert client.get(f"/api/connections/{connection_id}/orders/93").json["status"] == "completed"
+    assert buffer.waiting(shard) == 0
+
+
+def test_a_drain_blocked_longer_than_its_lock_ttl_keeps_its_shard(app, anonymous, database_url, redis_client, monkeypatch):
+    monkeypatch.setattr(buffer_module, "DRAIN_LOCK_TTL_SECONDS", 1)
+    monkeypatch.setattr(events_module, "DRAIN_LOCK_RENEW_SECONDS", 0.2)
+    connection_id = make_connection()
+    deliver(anonymous, connection_id, "04")
+    buffer, shard = EventBuffer(redis_client), shard_of(connection_id)
+    with write_lock(database_url):
+        drain = threading.Thread(target=drain_events, args=(shard,))
+        drain.start()
+        wait_until(lambda: redis_client.exists(DRAIN_LOCK_KEY.format(shard=shard)), what="the drain lock taken")
+        time.sleep(2.5)  # over twice the lock's TTL, the batch's write still waiting
+        assert buffer.lock(shard) is None  # renewed: no second drain takes the shard
+    drain.join(timeout=30)
+    assert list(stored_orders(database_url)) == ["93"]
+    assert buffer.waiting(shard) == 0
+
+
+def test_a_drain_whose_lock_lapsed_cannot_drop_the_batch_its_successor_holds(app, anonymous, redis_client):
+    connection_id = make_connection()
+    deliver(anonymous, connection_id, "04")
+    buffer, shard = EventBuffer(redis_client), shard_of(connection_id)
+    first = buffer.lock(shard)
+    batch = buffer.claim(shard)
+    redis_client.delete(DRAIN_LOCK_KEY.format(shard=shard))  # it lapsed while the first job was storing
+    second = buffer.lock(shard)
+    assert buffer.claim(shard) == batch  # the successor takes up the same batch
+    assert not buffer.done(shard, first)  # and the first job, finishing late, leaves it alone
+    assert buffer.waiting(shard) == 1
+    assert buffer.done(shard, second)
     assert buffer.waiting(shard) == 0
 
 

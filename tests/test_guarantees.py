@@ -56,9 +56,10 @@ def test_deliveries_while_redis_is_down_are_spooled_and_stored_when_it_returns(s
     assert (result.lost, result.older_applied) == (0, 0)
 
 
-def test_a_worker_killed_mid_batch_leaves_the_batch_for_the_next_drain(start_service, database_url, redis_client):
+def test_a_batch_left_by_a_sigkilled_worker_is_stored_within_30_seconds(start_service, database_url, redis_client):
     connection_id = make_connection()
-    service = start_service(workers=1, clock=True, extra=FAST_RETRIES)
+    # The clock's poll tick at its production default: taking up the batch must not wait for it.
+    service = start_service(workers=1, clock=True, extra={**FAST_RETRIES, "CLOCK_TICK_SECONDS": "60"})
     lock = write_lock(database_url)
     lock.__enter__()
     try:
@@ -66,16 +67,18 @@ def test_a_worker_killed_mid_batch_leaves_the_batch_for_the_next_drain(start_ser
         processing = PROCESSING_KEY.format(shard=shard_of(connection_id))
         wait_until(lambda: redis_client.llen(processing) == 1, what="the batch claimed, its write waiting")
         service.processes.kill("worker0", signal.SIGKILL)  # the worker and its work horse
+        killed = time.monotonic()
         service.processes.wait("worker0")
     finally:
         lock.__exit__(None, None, None)
     assert redis_client.llen(processing) == 1  # claimed, not stored
-    # The dead job's drain lock and drain-queued mark expire (2 min, 1 min); here: now.
-    redis_client.delete(*redis_client.keys("storelink:events:*:drain-*"))
-    service.processes.start("worker1", "-m", "jobs.worker")  # the clock queues a drain for the shard
+    service.processes.start("worker1", "-m", "jobs.worker")  # as the platform restarts a crashed process
     wait_until(lambda: stored_orders(database_url), timeout=30, what="the order stored by a new worker")
+    recovered = time.monotonic() - killed
     result = figures("worker-sigkill", database_url, 1, ids, acknowledged)
+    print(f"figures worker-sigkill: stored {recovered:.1f} s after the kill (promised: within 30 s)")
     assert (result.stored, result.lost, result.older_applied) == (1, 0, 0)
+    assert recovered < 30
 
 
 def test_a_worker_stopped_by_sigterm_mid_job_loses_nothing(start_service, database_url, redis_client):

@@ -112,12 +112,12 @@ def test_a_poll_that_dies_half_way_is_resumed_without_a_gap(client, store, conne
     assert set(stored(client, connection["id"], "orders")) == {str(order["id"]) for order in orders}
 
 
-def test_busy_store_is_asked_again_honouring_retry_after(client, store, connect, run_jobs):
+def test_busy_store_is_asked_again_honouring_retry_after(client, store, connect, run_jobs_and_resumptions):
     connection = connect()
     make_orders(store, 3)
     store.fail_next("/orders", 429, count=2, retry_after=1)
     run = sync(client, connection["id"], "orders")
-    run_jobs()
+    run_jobs_and_resumptions()
     assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
     assert len(stored(client, connection["id"], "orders")) == 3
 
@@ -287,14 +287,14 @@ def test_sync_input_is_validated(client, connect):
     assert "entity" in response.json["errors"]
 
 
-def test_store_trouble_during_a_poll_skips_no_record(client, store, connect, run_jobs):
+def test_store_trouble_during_a_poll_skips_no_record(client, store, connect, run_jobs_and_resumptions):
     connection = connect()
     orders = make_orders(store, 250)
     store.fail_next("/orders", 503, count=2, retry_after=0)
     store.fail_next("/orders", 429, count=1, retry_after=1)
     store.delay_next("/orders", 6, count=1)  # longer than the store timeout (5 s in tests)
     run = sync(client, connection["id"], "orders")
-    run_jobs()
+    run_jobs_and_resumptions()
     result = sync_run(client, connection["id"], run["run_id"])
     rows = stored(client, connection["id"], "orders")
     print(f"figures poll-store-trouble: on_store={len(orders)} stored={len(rows)} skipped={len(orders) - len(rows)}")

@@ -40,6 +40,7 @@
       return "Done: " + run.pages_done + " pages, " + run.records + " records stored" +
         (run.deleted ? ", " + run.deleted + " marked deleted" : "");
     }
+    if (run.error) { return "Running, " + run.error; }
     if (!run.pages_total) { return "Running: asking the store"; }
     return "Running: page " + run.pages_done + " of " + run.pages_total + ", " + run.records + " records stored";
   }

@@ -28,11 +28,13 @@ USER_AGENT = "Storelink/0.1 (+https://github.com/storelink)"
 # WooCommerce refuses per_page above this (400 rest_invalid_param).
 MAX_PER_PAGE = 100
 _QUERY = re.compile(r"\?[^\s)'\"]*")
+# urllib3 2 prefixes a connection failure with the connection's repr: the message names the host already.
+_CONNECTION_REPR = re.compile(r"^HTTPS?Connection\([^)]*\): ")
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often, and how patiently, to ask a busy store again (429, 5xx, timeouts)."""
+    """How often, and how patiently, to ask again a store that is busy (429, 5xx) or cannot be reached."""
 
     attempts: int = 5
     base_delay: float = 1.0
@@ -175,7 +177,8 @@ class WooCommerceClient:
                 delay = self._retry.delay(attempt, error)
                 if delay is None:
                     raise
-                log.warning("store busy (%s); attempt %d again in %.1f s", error.message, attempt + 1, delay)
+                # The error names the cause: "cannot connect to ...", "... did not answer", "the store answered 503".
+                log.warning("%s; attempt %d in %.1f s", error.message, attempt + 1, delay)
                 self._retry.sleep(delay)
                 attempt += 1
 
@@ -288,5 +291,5 @@ def _reason(exc: Exception) -> str:
     cause = getattr(cause, "reason", None) or cause
     text = str(cause)
     # urllib3 prefixes the pool object's repr; keep what follows it.
-    text = text.split(">: ", 1)[-1]
+    text = _CONNECTION_REPR.sub("", text.split(">: ", 1)[-1])
     return _QUERY.sub("", text)[:300]

@@ -91,8 +91,8 @@ class WooEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> WooEmulator:
-        """Serve on 127.0.0.1 and a free port, in a background thread."""
+    def start(self, port: int = 0) -> WooEmulator:
+        """Serve on 127.0.0.1 and `port` (0: a free one; the old one: a store back from an outage), in a thread."""
         if self._server is not None:
             return self
         if self.permalinks not in PERMALINK_MODES:
@@ -103,7 +103,7 @@ class WooEmulator:
             certificates = create_certificates(self._tls_dir)
             self.ca_file = str(certificates.ca_file)
             ssl_context = certificates.server_context()
-        self._server, self._thread = serve_in_thread(WsgiApp(self), "woo-emulator", ssl_context)
+        self._server, self._thread = serve_in_thread(WsgiApp(self), "woo-emulator", ssl_context, port)
         return self
 
     def stop(self) -> None:

@@ -39,11 +39,11 @@ class StoreRequestHandler(WSGIRequestHandler):
 
 
 def serve_in_thread(
-    app, name: str, ssl_context: ssl.SSLContext | None = None
+    app, name: str, ssl_context: ssl.SSLContext | None = None, port: int = 0
 ) -> tuple[BaseWSGIServer, threading.Thread]:
-    """Serve a WSGI app on 127.0.0.1 and a free port from a daemon thread."""
+    """Serve a WSGI app on 127.0.0.1 and `port` (0: a free one) from a daemon thread."""
     server = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=StoreRequestHandler, ssl_context=ssl_context
+        "127.0.0.1", port, app, threaded=True, request_handler=StoreRequestHandler, ssl_context=ssl_context
     )
     thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name=name, daemon=True)
     thread.start()
