@@ -16,8 +16,15 @@ _EXTERNAL_ID = re.compile(rf"[!-~]{{1,{EXTERNAL_ID_MAX}}}")
 
 
 def new_public_id(random_bytes: int) -> str:
-    """An unguessable public id carrying `random_bytes` bytes of randomness."""
-    return secrets.token_urlsafe(random_bytes)
+    """An unguessable public id carrying about `random_bytes` bytes of randomness.
+
+    It never starts with `-` or `_`, so that no command line reads it as an option
+    (`storelink connections show ID`); that costs less than a tenth of a bit.
+    """
+    while True:
+        public_id = secrets.token_urlsafe(random_bytes)
+        if public_id[0].isalnum():
+            return public_id
 
 
 def is_public_id(text: str) -> bool:

@@ -1,10 +1,10 @@
 """Rows for tests that need a connection without going through a store."""
 
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import config
 from connections.credentials import Vault, mask_access_token
+from db.ids import new_public_id
 from db.models import Connection, Webhook
 from db.session import transaction
 from jobs.scheduling import default_schedules
@@ -27,7 +27,7 @@ def make_connection(
     """Insert a connection (and its webhook rows) directly; answer its public id."""
     settings = config.get_settings()
     vault = Vault(settings.secret_key)
-    public_id = secrets.token_urlsafe(16)
+    public_id = new_public_id(16)
     with transaction(settings.database_url) as session:
         connection = Connection(
             public_id=public_id,

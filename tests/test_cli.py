@@ -189,3 +189,10 @@ def test_commands_refuse_settings_no_process_could_run_with(environment, monkeyp
         "Configuration problem: FAILED_JOB_TTL_DAYS must be a whole number of at least 1, not 'a month'",
         "Nothing done (storelink check shows the whole configuration).",
     ]
+
+
+def test_public_ids_never_look_like_options(environment):
+    from db.ids import is_public_id, new_public_id
+
+    ids = [new_public_id(16) for _ in range(2000)]
+    assert all(public_id[0].isalnum() and is_public_id(public_id) for public_id in ids)
