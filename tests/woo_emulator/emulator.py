@@ -69,6 +69,9 @@ class WooEmulator:
         self.restrict_delivery_urls = restrict_delivery_urls
         self.delivery_verify = delivery_verify
         self.ping_timeout = ping_timeout
+        # Seconds each ping's round trip takes before the receiver's answer counts (a slow
+        # network or host): WooCommerce waits for it, up to ping_timeout, before answering.
+        self.ping_latency = 0.0
         self.delivery_timeout = delivery_timeout
         # The store's clock (record dates) and the one OAuth timestamps are checked against.
         self.clock: Callable[[], float] = clock or time.time
@@ -188,6 +191,7 @@ class WooEmulator:
         return {
             "home_url": self.home_url,
             "ping_timeout": self.ping_timeout,
+            "ping_latency": self.ping_latency,
             "delivery_timeout": self.delivery_timeout,
             "verify": self.delivery_verify,
             "restrict_delivery_urls": self.restrict_delivery_urls,
