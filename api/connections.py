@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from api.auth import require_admin_token
 from api.errors import error_response
+from api.idempotency import answer_once
 from api.inputs import load_body, load_query
 from api.schemas import (
     ConnectionInput,
@@ -49,8 +50,13 @@ def verify():
 
 @bp.post("")
 def create():
-    """Verify, save, queue the webhooks' registration: 201 with the connection, or 400 with the diagnosis."""
+    """Verify, save, queue the webhooks' registration: 201 with the connection, or 400 with the
+    diagnosis; a retry with the first request's Idempotency-Key gets the first answer."""
     fields = load_body(ConnectionInput())
+    return answer_once("create-connection", lambda: _create(fields))
+
+
+def _create(fields: dict):
     try:
         connection = connection_service().create(fields)
     except StoreError as error:

@@ -55,12 +55,24 @@ PATHS = {
         ),
         "post": _admin(
             {
-                "summary": "Verify, save and register webhooks",
+                "summary": "Verify, save, and queue the registration of its webhooks",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": "the same key and body within 24 h answer the first 201 again",
+                    }
+                ],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ConnectionInput")}}},
                 "responses": {
-                    "201": json_body(ref("Connection"), "created"),
+                    "201": json_body(ref("Connection"), "created; webhooks_state is registering"),
                     "400": json_body(ref("Error"), "verification failed; nothing saved"),
-                    "409": json_body(ref("Error"), "duplicate_store: connection_id names the connection that has this store and key"),
+                    "409": json_body(
+                        ref("Error"),
+                        "duplicate_store: connection_id names the connection that has this store and key; or "
+                        "idempotency_key_in_progress: a request with this key is still running (see Retry-After)",
+                    ),
                 },
             }
         ),

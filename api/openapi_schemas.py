@@ -120,6 +120,11 @@ SCHEMAS = {
             "store": {"type": "object"},
             "created_at": TIME,
             "updated_at": TIME,
+            "webhooks_state": {
+                "type": "string",
+                "enum": ["registering", "active", "failed", "inactive"],
+                "description": "registering until the registration job has asked the store",
+            },
             "webhooks": {"type": "array", "items": ref("Webhook")},
             "schedules": {"type": "array", "items": ref("Schedule")},
         },

@@ -5,6 +5,7 @@ visible in the connection's `webhooks_state`; an `Idempotency-Key` makes a retri
 what the first one did instead of creating again.
 """
 
+import threading
 import time
 
 import requests
@@ -91,3 +92,82 @@ def test_webhooks_the_store_refuses_are_shown_failed_and_the_job_is_retried(clie
     assert {hook["status"] for hook in failed["webhooks"]} == {"failed"}
     assert all(hook["error"] for hook in failed["webhooks"])
     assert ScheduledJobRegistry(queue=queue(EVENTS_QUEUE, redis_client)).count == 1
+
+
+def test_the_same_idempotency_key_twice_creates_one_connection_and_answers_the_first_response(
+    client, store, run_jobs
+):
+    body = body_for(store)
+    headers = {"Idempotency-Key": "7f1c1c6e-1d4c-4f0a-9c47-3c1b8f8c2a10"}
+
+    first = client.post("/api/connections", json=body, headers=headers)
+    again = client.post("/api/connections", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert [item["id"] for item in client.get("/api/connections").json["items"]] == [first.json["id"]]
+    assert run_jobs() == 1
+    assert len(store.webhooks.items) == 8
+
+
+def test_an_idempotency_key_reused_with_another_body_is_refused_naming_the_header(client, store):
+    headers = {"Idempotency-Key": "order-42"}
+    assert client.post("/api/connections", json=body_for(store), headers=headers).status_code == 201
+
+    other = client.post("/api/connections", json=body_for(store, name="Another shop"), headers=headers)
+
+    assert other.status_code == 422
+    assert list(other.json["errors"]) == ["Idempotency-Key"]
+    assert "different request body" in other.json["errors"]["Idempotency-Key"][0]
+    assert len(client.get("/api/connections").json["items"]) == 1
+
+
+def test_a_malformed_idempotency_key_is_refused_naming_the_header(client, store):
+    for key in ("", "x" * 256, "caf\u00e9"):
+        response = client.post("/api/connections", json=body_for(store), headers={"Idempotency-Key": key})
+        assert response.status_code == 422, key
+        assert list(response.json["errors"]) == ["Idempotency-Key"]
+    assert client.get("/api/connections").json["items"] == []
+
+
+def test_a_request_refused_with_a_key_can_be_retried_with_it(client, store):
+    headers = {"Idempotency-Key": "retry-me"}
+    store.fail_next("system_status", 503, count=10)
+    refused = client.post("/api/connections", json=body_for(store), headers=headers)
+    assert refused.status_code == 400, refused.json
+    store.clear_faults()
+
+    created = client.post("/api/connections", json=body_for(store), headers=headers)
+
+    assert created.status_code == 201, created.json
+    assert "Idempotent-Replayed" not in created.headers
+
+
+def test_concurrent_requests_with_one_key_create_once(start_service, store):
+    service = start_service(workers=0)
+    headers = {**HEADERS, "Idempotency-Key": "concurrent"}
+    store.delay_next("system_status", 3)  # the first request's verification is slow
+    answers: list[requests.Response] = []
+    first = threading.Thread(
+        target=lambda: answers.append(
+            requests.post(f"{service.url}/api/connections", json=body_for(store), headers=headers, timeout=30)
+        )
+    )
+    first.start()
+    time.sleep(1)  # the first request holds the key, waiting on the store
+
+    second = requests.post(f"{service.url}/api/connections", json=body_for(store), headers=headers, timeout=30)
+    first.join()
+
+    assert second.status_code == 409, second.text
+    assert second.json()["error"]["code"] == "idempotency_key_in_progress"
+    assert second.headers["Retry-After"].isdigit()
+    [created] = answers
+    assert created.status_code == 201, created.text
+    third = requests.post(f"{service.url}/api/connections", json=body_for(store), headers=headers, timeout=30)
+    assert (third.status_code, third.json()) == (201, created.json())
+    listed = requests.get(f"{service.url}/api/connections", headers=HEADERS, timeout=10).json()["items"]
+    assert [item["id"] for item in listed] == [created.json()["id"]]
