@@ -12,7 +12,6 @@ from connections.credentials import Vault
 from connections.service import ConnectionService
 from jobs.context import job_transaction
 from jobs.queues import redis_for
-from webhooks.registration import STATUS_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ def register_connection_webhooks(connection_id: str) -> dict[str, str]:
     with job_transaction() as session:
         service = ConnectionService(settings, session, Vault(settings.secret_key), redis_for(settings))
         states = service.register_created(connection_id) or []
-    failed = {state.topic: state.error for state in states if state.status == STATUS_FAILED}
+    failed = {state.topic: state.error for state in states if state.error}  # the store's reason
     if failed:
         raise RegistrationIncomplete(f"webhooks of {connection_id} not registered: {failed}")
     log.info("webhooks of %s registered", connection_id)
