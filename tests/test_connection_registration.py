@@ -14,6 +14,8 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from jobs.queues import EVENTS_QUEUE, queue
 from tests.conftest import ADMIN_TOKEN
 from tests.services import wait_until
+from tests.test_parent_refresh import run_scheduled_now
+from webhooks.registration import TOPICS
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Heroku's router answers 503 to any request still unanswered after this long.
@@ -92,6 +94,24 @@ def test_webhooks_the_store_refuses_are_shown_failed_and_the_job_is_retried(clie
     assert {hook["status"] for hook in failed["webhooks"]} == {"failed"}
     assert all(hook["error"] for hook in failed["webhooks"])
     assert ScheduledJobRegistry(queue=queue(EVENTS_QUEUE, redis_client)).count == 1
+
+
+def test_topics_the_store_will_not_create_are_shown_failed_until_a_retry_registers_them(
+    client, store, run_jobs, redis_client
+):
+    response = client.post("/api/connections", json=body_for(store))
+    store.fail_next("webhooks", 500, count=len(TOPICS), method="POST")  # the listing answers
+
+    assert run_jobs() == 1
+
+    failed = client.get(response.headers["Location"]).json
+    assert failed["webhooks_state"] == "failed"
+    assert {hook["status"] for hook in failed["webhooks"]} == {"failed"}
+    assert all("500" in hook["error"] for hook in failed["webhooks"]), failed["webhooks"]
+    assert run_scheduled_now(redis_client) == 1 and run_jobs() == 1  # RQ's retry, its delay over
+    registered = client.get(response.headers["Location"]).json
+    assert registered["webhooks_state"] == "active"
+    assert len(store.webhooks.items) == len(TOPICS)
 
 
 def test_the_same_idempotency_key_twice_creates_one_connection_and_answers_the_first_response(

@@ -358,10 +358,11 @@ class WooEmulator:
     # -- faults ----------------------------------------------------------------------------
 
     def fail_next(
-        self, path_substring: str, status: int, count: int = 1, retry_after: int | str | None = None, body: Any = None
+        self, path_substring: str, status: int, count: int = 1, retry_after: int | str | None = None, body: Any = None,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `count` requests whose URI contains `path_substring` with `status`."""
-        self.faults.fail_next(Failure(path_substring, status, count, retry_after, body))
+        """Answer the next `count` requests (of `method`, or any) whose URI contains `path_substring` with `status`."""
+        self.faults.fail_next(Failure(path_substring, status, count, retry_after, body, method))
 
     def delay_next(self, path_substring: str, seconds: float, count: int = 1) -> None:
         """Sleep `seconds` before answering the next `count` matching requests."""
