@@ -13,8 +13,9 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from jobs.queues import EVENTS_QUEUE, queue
 from tests.conftest import ADMIN_TOKEN
-from tests.services import wait_until
+from tests.services import free_port, wait_until
 from tests.test_parent_refresh import run_scheduled_now
+from web import create_app
 from webhooks.registration import TOPICS
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -191,3 +192,22 @@ def test_concurrent_requests_with_one_key_create_once(start_service, store):
     assert (third.status_code, third.json()) == (201, created.json())
     listed = requests.get(f"{service.url}/api/connections", headers=HEADERS, timeout=10).json()["items"]
     assert [item["id"] for item in listed] == [created.json()["id"]]
+
+
+def test_without_redis_a_key_is_refused_and_a_create_without_one_leaves_the_webhooks_to_the_polls(
+    client, store, caplog
+):
+    without_redis = create_app({"redis_url": f"redis://127.0.0.1:{free_port()}/0"}).test_client()
+    without_redis.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {ADMIN_TOKEN}"
+
+    keyed = without_redis.post("/api/connections", json=body_for(store), headers={"Idempotency-Key": "k-1"})
+
+    assert keyed.status_code == 503
+    assert keyed.json["error"]["code"] == "unavailable"
+    assert "Idempotency-Key" in keyed.json["error"]["message"]
+    assert client.get("/api/connections").json["items"] == []
+    plain = without_redis.post("/api/connections", json=body_for(store))
+    assert plain.status_code == 201, plain.json
+    assert plain.json["webhooks_state"] == "registering"
+    assert "its first poll registers the webhooks" in caplog.text
+    assert store.secret not in caplog.text
