@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from api.auth import require_admin_token
 from api.errors import error_response
+from api.idempotency import answer_once
 from api.inputs import load_body, load_query
 from api.schemas import (
     ConnectionInput,
@@ -21,6 +22,7 @@ from db.ids import is_external_id
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_session
+from webhooks.registration import registration_state
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -29,6 +31,7 @@ require_admin_token(bp)
 def _detail(connection) -> dict:
     return {
         **connection_json(connection),
+        "webhooks_state": registration_state([webhook.status for webhook in connection.webhooks]),
         "webhooks": [webhook_json(webhook) for webhook in connection.webhooks],
         "schedules": [schedule_json(schedule) for schedule in connection.schedules],
     }
@@ -47,8 +50,13 @@ def verify():
 
 @bp.post("")
 def create():
-    """Verify, save, register webhooks: 201 with the connection, or 400 with the diagnosis."""
+    """Verify, save, queue the webhooks' registration: 201 with the connection, or 400 with the
+    diagnosis; a retry with the first request's Idempotency-Key gets the first answer."""
     fields = load_body(ConnectionInput())
+    return answer_once("create-connection", lambda: _create(fields))
+
+
+def _create(fields: dict):
     try:
         connection = connection_service().create(fields)
     except StoreError as error:

@@ -8,20 +8,25 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
 from connections.credentials import Vault, mask_access_token
+from connections.errors import ConnectionNotFound, FieldErrors
 from connections.identity import DuplicateStore, connection_with_fingerprint, store_key_fingerprint
 from db.ids import is_public_id, new_public_id
 from db.models import Connection, Webhook
 from db.types import utcnow
+from jobs.queues import enqueue_registration
 from jobs.scheduling import default_schedules
 from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
+from stores.woocommerce.errors import StoreError
 from stores.woocommerce.verify import STORE_FACTS_QUERY, Verification, store_facts, verify_store
+from webhooks import registration
 from webhooks.registration import RegistrationLock, WebhookState, delivery_url, register_webhooks, remove_webhooks
 
 log = logging.getLogger(__name__)
@@ -32,18 +37,6 @@ SECRET_GRACE_PERIOD = timedelta(days=1)
 # Bytes of randomness in a connection's public id (it appears in webhook URLs): 128 bits.
 PUBLIC_ID_BYTES = 16
 CREDENTIAL_FIELDS = frozenset({"api_url", "access_token", "secret"})
-
-
-class FieldErrors(Exception):
-    """Input that names fields and what is wrong with each (422)."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
-
-
-class ConnectionNotFound(LookupError):
-    """No active connection has that id."""
 
 
 @dataclass(frozen=True)
@@ -122,28 +115,50 @@ class ConnectionService:
     # -- changing ------------------------------------------------------------------------
 
     def create(self, fields: dict) -> Connection:
-        """Verify, save, then register the webhooks; a failed verification or a store already
-        connected with this key (DuplicateStore) saves nothing and registers nothing."""
+        """Verify, save with every webhook `registering`, queue their registration (each ping may
+        take seconds); a failed verification or a DuplicateStore saves and queues nothing."""
         verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
+        public_id = new_public_id(PUBLIC_ID_BYTES)
+        url = delivery_url(self.settings.public_url, public_id)
         connection = Connection(
-            public_id=new_public_id(PUBLIC_ID_BYTES),
+            public_id=public_id,
             name=fields["name"],
             external_system=fields["external_system"],
             order_start=fields.get("order_start") or utcnow(),
             warehouse=fields.get("warehouse"),
             company_group=fields.get("company_group"),
             schedules=default_schedules(utcnow()),
+            webhooks=[Webhook(topic=t, status=registration.STATUS_REGISTERING, delivery_url=url) for t in registration.TOPICS],
         )
         self._set_credentials(connection, fields["access_token"], fields["secret"], verification)
         self.session.add(connection)
-        # Locked before the commit makes the connection visible: its first polls must not
-        # heal webhooks we are still registering.
-        with self.registration.held(connection.public_id):
-            # Committed before registering: the store pings the delivery URL while we wait for it.
-            self._commit_claiming_store(connection)
-            self._register_webhooks(connection, fields["secret"], refresh=True)
-        log.info("connection %s created for %s", connection.public_id, connection.api_url)
+        self._commit_claiming_store(connection)
+        try:
+            # The job waits for the lock, then registers: twice the lock's expiry bounds both.
+            enqueue_registration(self.registration.redis, public_id, job_timeout=2 * self.registration.expiry_seconds)
+        except RedisError as error:
+            log.warning("connection %s: registration not queued (%s); its first poll registers the webhooks", public_id, error)
+        log.info("connection %s created for %s", public_id, connection.api_url)
         return connection
+
+    def register_created(self, public_id: str) -> list[WebhookState] | None:
+        """Register a new connection's webhooks (the job `create` queued); None once it is deleted.
+
+        Under the registration lock: a deletion meanwhile waits, then removes what this registered.
+        A store that cannot list its webhooks leaves those not registered `failed` and raises.
+        """
+        with self.registration.held(public_id):
+            connection = self.session.scalar(select(Connection).where(Connection.public_id == public_id))
+            if connection is None or connection.deleted_at is not None:
+                return None
+            try:
+                return self._register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted), refresh=True)
+            except StoreError as error:
+                for webhook in connection.webhooks:
+                    if webhook.status == registration.STATUS_REGISTERING:
+                        webhook.status, webhook.error = registration.STATUS_FAILED, error.message
+                self.session.commit()
+                raise
 
     def update(self, connection: Connection, changes: dict) -> Connection:
         """Change fields; new credentials or a new URL are verified first and webhooks re-registered."""

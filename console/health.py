@@ -9,7 +9,7 @@ from connections.service import ConnectionService
 from db.models import Connection
 from jobs.failures import failed_job_counts
 from stores.woocommerce.errors import StoreError
-from webhooks.registration import list_store_webhooks
+from webhooks.registration import STATUS_REGISTERING, list_store_webhooks
 
 ACTIVE = "active"
 
@@ -101,7 +101,8 @@ def webhook_report(service: ConnectionService, connection: Connection) -> Webhoo
             store_webhook_id=webhook.store_webhook_id,
             recorded_status=webhook.status,
             store_status=(on_store.get(webhook.store_webhook_id) or {}).get("status") if on_store is not None else None,
-            missing_on_store=on_store is not None and webhook.store_webhook_id not in on_store,
+            missing_on_store=on_store is not None and webhook.store_webhook_id not in on_store
+            and webhook.status != STATUS_REGISTERING,
             last_delivery_at=webhook.last_delivery_at,
             error=webhook.error,
         )

@@ -154,9 +154,9 @@ def _save(values: dict[str, str]):
         session.pop(VERIFIED, None)
         return _form(values, failure=error)
     session.pop(VERIFIED, None)
-    active = sum(webhook.status == "active" for webhook in connection.webhooks)
     flash(
-        f"Connection “{connection.name}” saved; {active} of {len(connection.webhooks)} webhooks are active on the store.",
+        f"Connection “{connection.name}” saved; its {len(connection.webhooks)} webhooks are being registered "
+        "on the store: reload this page to follow them.",
         "success",
     )
     return redirect(url_for("console.connection", connection_id=connection.public_id))

@@ -161,8 +161,26 @@ def enqueue_refresh(
     return len(waiting)
 
 
+REGISTER_WEBHOOKS = "jobs.registration.register_connection_webhooks"
+# A store that could not register every webhook is asked again after each of these delays;
+# after the last, the connection's polls repair what is still missing.
+REGISTRATION_RETRY_SECONDS = [10, 60, 300, 900]
+
+
+def enqueue_registration(redis: Redis, connection_id: str, *, job_timeout: int):
+    """Queue the registration of a new connection's webhooks on its store."""
+    return queue(EVENTS_QUEUE, redis).enqueue(
+        REGISTER_WEBHOOKS,
+        connection_id,
+        retry=Retry(max=len(REGISTRATION_RETRY_SECONDS), interval=REGISTRATION_RETRY_SECONDS),
+        job_timeout=job_timeout,
+        result_ttl=RESULT_TTL_SECONDS,
+        description=f"register the webhooks of {connection_id} on its store",
+    )
+
+
 # Jobs whose first argument is a connection's public id; others may name theirs in the job's meta.
-_CONNECTION_FIRST = frozenset({INGEST_EVENT, REFRESH_RECORDS})
+_CONNECTION_FIRST = frozenset({INGEST_EVENT, REFRESH_RECORDS, REGISTER_WEBHOOKS})
 CONNECTION_META = "connection_id"
 
 

@@ -134,8 +134,9 @@ def store():
 
 
 @pytest.fixture
-def connect(client, store):
-    """Register `store` through the admin API; answer the created connection's JSON."""
+def connect(client, store, run_jobs):
+    """Register `store` through the admin API and run the job that registers its webhooks, as a
+    worker would; answer the connection's JSON then."""
 
     def create(**overrides) -> dict:
         body = {
@@ -150,7 +151,9 @@ def connect(client, store):
         }
         response = client.post("/api/connections", json=body)
         assert response.status_code == 201, response.json
-        return response.json
+        assert response.json["webhooks_state"] == "registering", response.json
+        run_jobs()
+        return client.get(response.headers["Location"]).json
 
     return create
 

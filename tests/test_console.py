@@ -316,7 +316,7 @@ def test_save_is_refused_when_the_keys_changed_after_verifying(console, client, 
     assert client.get("/api/connections").json["items"] == []
 
 
-def test_verify_then_save_connects_the_store_and_never_shows_the_secret(console, client, store):
+def test_verify_then_save_connects_the_store_and_never_shows_the_secret(console, client, store, run_jobs):
     verified = post(console, "/connections/new", {**form(store), "action": "verify"}, page="/connections/new")
     page = text(verified)
     assert verified.status_code == 200
@@ -335,9 +335,12 @@ def test_verify_then_save_connects_the_store_and_never_shows_the_secret(console,
     assert connection["name"] == "Renamed shop"
     assert connection["order_start"] == "2020-01-01T00:00:00Z"
     assert connection["company_group"] is None
+    detail = text(console.get(saved.headers["Location"]))
+    assert "saved; its 8 webhooks are being registered on the store" in detail
+    assert detail.count('<span class="badge badge-muted">registering</span>') == 8
+    assert run_jobs() == 1
     assert len(store.webhooks.items) == 8
     detail = text(console.get(saved.headers["Location"]))
-    assert "saved; 8 of 8 webhooks are active" in detail
     assert store.secret not in detail
     assert detail.count('<span class="badge badge-ok">active</span>') == 8
     # The verification is used up: saving again needs another one.

@@ -147,9 +147,13 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     expect(save).to_be_enabled()
     save.click()
 
-    # The connection's page: the webhooks as the store reports them.
+    # The connection's page: the webhooks being registered by the worker, then as the store reports them.
     expect(page.get_by_role("heading", name="Main web shop", level=1)).to_be_visible()
-    expect(page.get_by_role("status").first).to_contain_text("8 of 8 webhooks are active")
+    expect(page.get_by_role("status").first).to_contain_text("its 8 webhooks are being registered on the store")
+    detail = f"/api/connections/{page.url.rsplit('/', 1)[1].split('#')[0]}"
+    wait_until(lambda: client.get(detail).json["webhooks_state"] == "active", timeout=60, interval=0.2,
+               what="the worker registers the webhooks")
+    page.reload()
     webhooks = page.locator("#webhooks-table tbody tr")
     expect(webhooks).to_have_count(8)
     expect(page.locator("#webhooks-table .badge-ok")).to_have_count(8)

@@ -7,6 +7,7 @@ import requests
 
 from connections.identity import store_key_fingerprint
 from tests.conftest import ADMIN_TOKEN
+from tests.services import wait_until
 from tests.test_console import csrf_of, form, post, sign_in, text
 from tests.woo_emulator import WooEmulator
 
@@ -25,7 +26,7 @@ def body_for(store, **overrides) -> dict:
 
 
 def test_parallel_creates_of_one_store_make_one_connection_and_its_webhooks_only(start_service, store):
-    service = start_service(workers=0)
+    service = start_service(workers=1)
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
     def create(number: int) -> requests.Response:
@@ -43,6 +44,13 @@ def test_parallel_creates_of_one_store_make_one_connection_and_its_webhooks_only
     assert all(created[0]["id"] in error["message"] for error in refused)
     listed = requests.get(f"{service.url}/api/connections", headers=headers, timeout=10).json()["items"]
     assert [item["id"] for item in listed] == [created[0]["id"]]
+    detail = f"{service.url}/api/connections/{created[0]['id']}"
+    wait_until(
+        lambda: requests.get(detail, headers=headers, timeout=10).json()["webhooks_state"] == "active",
+        timeout=60,
+        interval=0.5,
+        what="the worker registers the webhooks",
+    )
     urls = {hook.delivery_url for hook in store.webhooks.items.values()}
     assert len(store.webhooks.items) == 8
     assert urls == {f"{service.url}/webhooks/woocommerce/{created[0]['id']}"}

@@ -30,6 +30,13 @@ def test_a_registered_store_delivers_an_order_that_ends_up_stored(service):
         )
         assert created.status_code == 201, created.text
         connection_id = created.json()["id"]
+        assert created.json()["webhooks_state"] == "registering"
+
+        def registered():
+            detail = requests.get(f"{service}/api/connections/{connection_id}", headers=admin, timeout=5).json()
+            return detail["webhooks_state"] == "active"
+
+        wait_until(registered, timeout=60, interval=0.2, what="the worker registers the webhooks")
         assert [ping.status for ping in store.pings] == [200] * 8
 
         order = store.create_order(status="processing", line_items=[{"product_id": product["id"], "quantity": 2}])

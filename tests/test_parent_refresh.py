@@ -45,9 +45,13 @@ def connection_fields(store: WooEmulator) -> dict:
 
 
 def connect_service(service: str, store: WooEmulator) -> str:
-    """Register the store with the running service; answer the connection id."""
+    """Register the store with the running service, wait for its worker to register the webhooks;
+    answer the connection id."""
     response = requests.post(f"{service}/api/connections", headers=ADMIN, json=connection_fields(store), timeout=30)
     assert response.status_code == 201, response.text
+    detail = f"{service}{response.headers['Location']}"
+    wait_until(lambda: requests.get(detail, headers=ADMIN, timeout=5).json()["webhooks_state"] == "active",
+               timeout=60, interval=0.2, what="the worker registers the webhooks")
     return response.json()["id"]
 
 
@@ -90,6 +94,7 @@ def test_a_burst_of_variation_events_fetches_their_parent_once(client, shop, run
     created = client.post("/api/connections", json=connection_fields(shop))
     assert created.status_code == 201, created.json
     connection_id = created.json["id"]
+    assert run_jobs() == 1  # the webhooks' registration
     jacket = variable_jacket(shop, 100)
     assert len(shop.run_cron()) == 101  # the parent's product.created and its 100 variations'
     run_jobs()

@@ -39,16 +39,17 @@ def shop():
         yield store
 
 
-def connect(client, store: WooEmulator) -> str:
+def connect(client, store: WooEmulator, run_jobs) -> str:
     body = {"name": "Shop", "external_system": "woocommerce", "api_url": store.base_url,
             "access_token": store.key, "secret": store.secret, "order_start": "2020-01-01"}
     response = client.post("/api/connections", json=body)
     assert response.status_code == 201, response.json
+    assert run_jobs() == 1  # the webhooks' registration
     return response.json["id"]
 
 
 def test_delivered_orders_and_products_have_the_store_decimals(client, shop, run_jobs):
-    connection_id = connect(client, shop)
+    connection_id = connect(client, shop, run_jobs)
     assert client.get(f"/api/connections/{connection_id}").json["store"]["price_decimals"] == 3
     mug = shop.create_product(name="Mug", sku="SKU-1", regular_price="10", sale_price="8.5")
     order = shop.create_order(
@@ -71,7 +72,7 @@ def test_delivered_orders_and_products_have_the_store_decimals(client, shop, run
 
 
 def test_a_poll_picks_up_a_changed_number_of_decimals(client, shop, run_jobs):
-    connection_id = connect(client, shop)
+    connection_id = connect(client, shop, run_jobs)
     mug = shop.create_product(name="Mug", sku="SKU-1", regular_price="8.5")
     shop.price_decimals = 0  # the owner changes the setting after the connection was made
     assert client.post(f"/api/connections/{connection_id}/sync", json={"entity": "products"}).status_code == 202

@@ -36,6 +36,8 @@ STATUS_ACTIVE = "active"
 # Any other inactive status (disabled after failures, or one we do not know) is replaced,
 # since WooCommerce keeps a disabled webhook's failure count when it is re-activated.
 STATUS_PAUSED = "paused"
+# Recorded for every topic of a new connection until its registration job has asked the store.
+STATUS_REGISTERING = "registering"
 # A registration lists the store's webhooks, then deletes and creates or updates one per
 # topic: at most this many store calls, each bounded by the store timeout.
 REGISTRATION_CALLS_AT_MOST = 2 + 2 * len(TOPICS)
@@ -51,6 +53,14 @@ class WebhookState:
     status: str
     delivery_url: str
     error: str | None = None
+
+
+def registration_state(statuses: list[str]) -> str:
+    """One word for a connection's webhooks as recorded: registering, failed, active or inactive."""
+    for state in (STATUS_REGISTERING, STATUS_FAILED):
+        if state in statuses:
+            return state
+    return STATUS_ACTIVE if statuses and set(statuses) == {STATUS_ACTIVE} else "inactive"
 
 
 def delivery_url(public_url: str, connection_id: str) -> str:

@@ -69,6 +69,9 @@ class WooEmulator:
         self.restrict_delivery_urls = restrict_delivery_urls
         self.delivery_verify = delivery_verify
         self.ping_timeout = ping_timeout
+        # Seconds each ping's round trip takes before the receiver's answer counts (a slow
+        # network or host): WooCommerce waits for it, up to ping_timeout, before answering.
+        self.ping_latency = 0.0
         self.delivery_timeout = delivery_timeout
         # The store's clock (record dates) and the one OAuth timestamps are checked against.
         self.clock: Callable[[], float] = clock or time.time
@@ -188,6 +191,7 @@ class WooEmulator:
         return {
             "home_url": self.home_url,
             "ping_timeout": self.ping_timeout,
+            "ping_latency": self.ping_latency,
             "delivery_timeout": self.delivery_timeout,
             "verify": self.delivery_verify,
             "restrict_delivery_urls": self.restrict_delivery_urls,
@@ -354,10 +358,11 @@ class WooEmulator:
     # -- faults ----------------------------------------------------------------------------
 
     def fail_next(
-        self, path_substring: str, status: int, count: int = 1, retry_after: int | str | None = None, body: Any = None
+        self, path_substring: str, status: int, count: int = 1, retry_after: int | str | None = None, body: Any = None,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `count` requests whose URI contains `path_substring` with `status`."""
-        self.faults.fail_next(Failure(path_substring, status, count, retry_after, body))
+        """Answer the next `count` requests (of `method`, or any) whose URI contains `path_substring` with `status`."""
+        self.faults.fail_next(Failure(path_substring, status, count, retry_after, body, method))
 
     def delay_next(self, path_substring: str, seconds: float, count: int = 1) -> None:
         """Sleep `seconds` before answering the next `count` matching requests."""

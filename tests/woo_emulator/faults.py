@@ -17,6 +17,7 @@ class Failure:
     remaining: int
     retry_after: int | str | None = None
     body: Any = None
+    method: str | None = None  # None: any method
 
 
 @dataclass
@@ -64,8 +65,8 @@ class Faults:
             self._failures.clear()
             self._delays.clear()
 
-    def take(self, uri: str) -> tuple[float, Failure | None]:
-        """The delay (seconds) and failure that apply to this request URI, using them up."""
+    def take(self, uri: str, method: str = "GET") -> tuple[float, Failure | None]:
+        """The delay (seconds) and failure that apply to this request, using them up."""
         with self._lock:
             seconds = 0.0
             for delay in self._delays:
@@ -76,7 +77,7 @@ class Faults:
             self._delays = [delay for delay in self._delays if delay.remaining > 0]
             chosen = None
             for failure in self._failures:
-                if failure.path_substring in uri:
+                if failure.path_substring in uri and failure.method in (None, method):
                     chosen = failure
                     failure.remaining -= 1
                     break

@@ -132,7 +132,7 @@ class WsgiApp:
         )
         emulator.requests.append(recorded)
 
-        delay, failure = emulator.faults.take(raw_uri)
+        delay, failure = emulator.faults.take(raw_uri, method)
         if delay:
             time.sleep(delay)
         if failure is not None:

@@ -283,6 +283,9 @@ class Webhooks:
                     verify=settings["verify"],
                 )
                 result.status = response.status_code
+            if settings["ping_latency"] >= settings["ping_timeout"]:
+                raise requests.Timeout(f"ping took {settings['ping_latency']} s")
+            time.sleep(settings["ping_latency"])
         except (requests.RequestException, UnsafeUrlError) as error:
             result.error = error
         with self.store.lock:
@@ -364,6 +367,9 @@ class Webhooks:
                     allow_redirects=False, verify=settings["verify"],
                 )
                 result.status = response.status_code
+            if settings["ping_latency"] >= settings["ping_timeout"]:
+                raise requests.Timeout(f"ping took {settings['ping_latency']} s")
+            time.sleep(settings["ping_latency"])
         except (requests.RequestException, UnsafeUrlError) as error:
             result.error = error
         with self.store.lock:
