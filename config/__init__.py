@@ -41,6 +41,8 @@ class Settings:
     redis_tls_verify: bool = True
     public_url: str = f"http://localhost:{DEFAULT_PORT}"
     admin_token: str = ""
+    # A second bearer token that opens `GET /metrics` only (for the scraper); empty: none.
+    metrics_token: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     allow_private_store_urls: bool = False
     development: bool = False
@@ -74,6 +76,10 @@ class Settings:
                 raise ConfigError(
                     f"ADMIN_TOKEN is {len(self.admin_token)} characters long: use at least {MIN_ADMIN_TOKEN_LENGTH}"
                     " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
+            if self.metrics_token and len(self.metrics_token) < MIN_ADMIN_TOKEN_LENGTH:
+                raise ConfigError(
+                    f"METRICS_TOKEN is {len(self.metrics_token)} characters long: use at least {MIN_ADMIN_TOKEN_LENGTH}"
                 )
         return self
 
@@ -138,6 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_tls_verify=_flag(env, "REDIS_TLS_VERIFY", True),
         public_url=(env.get("PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
         admin_token=env.get("ADMIN_TOKEN", ""),
+        metrics_token=env.get("METRICS_TOKEN", "").strip(),
         secret_key=env.get("SECRET_KEY", ""),
         allow_private_store_urls=env.get("ALLOW_PRIVATE_STORE_URLS", "").lower() in TRUE_WORDS,
         development=env.get("STORELINK_ENV", "").lower() == "development",

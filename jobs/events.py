@@ -142,7 +142,7 @@ def drain_events(shard: int) -> dict:
     try:
         while batch := buffer.claim(shard):
             store_batch(batch, redis, settings.event_retry_seconds)
-            buffer.done(shard)
+            buffer.done(shard, batch)
             batches, events = batches + 1, events + len(batch)
             log.info("shard %d: batch of %d events stored", shard, len(batch))
             if not buffer.refresh(shard, token):

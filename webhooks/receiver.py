@@ -12,7 +12,6 @@ load; this route needs none of it. Its answers keep the service's JSON error sha
 """
 
 import hashlib
-import http
 import json
 import logging
 import re
@@ -28,7 +27,6 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import error_document
 from config import Settings
 from connections.credentials import Vault
 from db.ids import is_public_id
@@ -36,11 +34,28 @@ from db.models import Connection
 from db.session import get_sessionmaker
 from db.types import utcnow
 from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope, shard_of
+from jobs.counters import count_delivery
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 from stores.woocommerce.quickcheck import order_maps, product_maps
 from webhooks.handoff import GroupPush
+from webhooks.replies import (
+    CRASHED,
+    DATABASE_UNAVAILABLE,
+    DUPLICATE_REPLY,
+    GONE,
+    INVALID_JSON,
+    NOT_COUNTED_HERE,
+    NOT_FOUND,
+    NOT_POST,
+    PING,
+    QUEUED,
+    SPOOLED,
+    STATUS_LINES,
+    STORAGE_UNAVAILABLE,
+    Reply,
+)
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
@@ -75,35 +90,6 @@ VALIDATORS = {
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What the receiver answers: a status and a JSON body."""
-
-    status: int
-    body: bytes = b""
-
-    @classmethod
-    def json(cls, status: int, document: dict) -> "Reply":
-        """`document` as compact JSON, as Flask's `jsonify` writes it."""
-        return cls(status, json.dumps(document, separators=(",", ":")).encode() + b"\n")
-
-    @classmethod
-    def error(cls, status: int, code: str, message: str) -> "Reply":
-        """The service's error shape (`api.errors.error_document`)."""
-        return cls.json(status, error_document(code, message))
-
-
-PING = Reply(200)
-QUEUED = Reply.json(202, {"status": "queued"})
-DUPLICATE_REPLY = Reply.json(202, {"status": "duplicate"})
-SPOOLED = Reply.json(202, {"status": "spooled"})
-NOT_FOUND = Reply.error(404, "not_found", "no connection with that id")
-GONE = Reply.error(410, "gone", "this connection was deleted; disable the webhook")
-INVALID_JSON = Reply.error(400, "invalid_json", "the body is not UTF-8 JSON")
-NOT_POST = Reply.error(405, "method_not_allowed", "deliveries are POSTed")
-DATABASE_UNAVAILABLE = Reply.error(503, "unavailable", "the database is unavailable; the delivery was not accepted")
-STORAGE_UNAVAILABLE = Reply.error(503, "unavailable", "storage is unavailable; the delivery was not accepted")
-CRASHED = Reply.error(500, "internal_error", "an internal error occurred; it has been logged")
 
 
 @dataclass(frozen=True)
@@ -144,11 +130,13 @@ class Receiver:
         except Exception:
             log.exception("unhandled error in the receiver")
             reply, headers = CRASHED, []
+        if reply.outcome not in NOT_COUNTED_HERE:  # the rare outcomes; the push script counts the others
+            count_delivery(self._redis(), reply.outcome)
         if reply.body:
             headers += [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
         else:
             headers.append(("Content-Length", "0"))
-        start_response(_STATUS_LINES[reply.status], headers)
+        start_response(STATUS_LINES[reply.status], headers)
         return [reply.body]
 
     # -- the checks, in the contract's order ---------------------------------------------
@@ -349,4 +337,3 @@ def _environ_key(header: str) -> str:
 
 _SIGNATURE_KEY = _environ_key(SIGNATURE_HEADER)
 _TOPIC_KEY = _environ_key(TOPIC_HEADER)
-_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
