@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -37,10 +36,11 @@ from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope,
 from jobs.counters import count_delivery
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
-from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from stores.woocommerce.quickcheck import order_maps, product_maps
+from stores.woocommerce.mapping import MappingError
 from webhooks.handoff import GroupPush
-from webhooks.replies import (
+from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
+from webhooks.topics import PING_BODY, TOPIC_HEADER, VALIDATORS, validated
+from webhooks.wsgi import (
     CRASHED,
     DATABASE_UNAVAILABLE,
     DUPLICATE_REPLY,
@@ -55,8 +55,9 @@ from webhooks.replies import (
     STATUS_LINES,
     STORAGE_UNAVAILABLE,
     Reply,
+    environ_key,
+    read_body,
 )
-from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
 
 log = logging.getLogger(__name__)
 
@@ -67,25 +68,6 @@ PATH = re.compile(r"/webhooks/woocommerce/(?P<connection_id>[^/]+)/?")
 # this much later. A signature that does not match makes it read the connection again, so a
 # new secret verifies at once (and the old one keeps verifying for a day).
 CONNECTION_CACHE_SECONDS = 5.0
-
-# Not signed (WooCommerce signs the body only): it picks the mapper that must accept the body,
-# and the mappers refuse each other's records; it never decides a deletion or a restore alone
-# (`jobs.refresh` asks the store).
-TOPIC_HEADER = "X-WC-Webhook-Topic"
-# WooCommerce's ping on webhook creation: form-encoded, unsigned.
-PING_BODY = re.compile(rb"webhook_id=[0-9]+")
-# Per topic: the mapper that decides whether a body is valid, and the quick check that can
-# vouch for a body first (deletions are small: the mapper reads them at once).
-VALIDATORS = {
-    ("order", "created"): (map_order, order_maps),
-    ("order", "updated"): (map_order, order_maps),
-    ("order", "restored"): (map_order, order_maps),
-    ("order", "deleted"): (deleted_id, None),
-    ("product", "created"): (map_product, product_maps),
-    ("product", "updated"): (map_product, product_maps),
-    ("product", "restored"): (map_product, product_maps),
-    ("product", "deleted"): (deleted_id, None),
-}
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -155,7 +137,7 @@ class Receiver:
         if connection.deleted:
             return GONE
 
-        body = _read_body(environ, self.settings.max_webhook_bytes)
+        body = read_body(environ, self.settings.max_webhook_bytes)
         if body is None:
             return self.too_large
         signature = environ.get(_SIGNATURE_KEY)
@@ -182,7 +164,7 @@ class Receiver:
             if quick_check is not None and quick_check(body):
                 timed = True  # the quick check vouches for the body, modification time included
             else:  # the mapper decides, and names the field
-                timed = "date_modified_gmt" in _validated(validate, text)
+                timed = "date_modified_gmt" in validated(validate, text)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return INVALID_JSON
         except MappingError as error:
@@ -310,30 +292,5 @@ def _lookup(database_url: str, connection_id: str):
         ).first()
 
 
-def _validated(validate: Callable[[Any], object], text: str) -> dict:
-    """The body's JSON object as the drain will read it, checked by `validate`; raises JSONDecodeError or MappingError."""
-    payload = json.loads(text)
-    validate(payload)  # every mapper requires an object first
-    return payload
-
-
-def _read_body(environ: dict, limit: int) -> bytes | None:
-    """The request body, or None when it is over `limit` bytes (then not read)."""
-    stream = environ["wsgi.input"]
-    length = environ.get("CONTENT_LENGTH")
-    if length:  # the server has checked it is a number
-        size = int(length)
-        return None if size > limit else stream.read(size)
-    if environ.get("wsgi.input_terminated"):  # chunked: read to its end, one byte past the limit at most
-        body = stream.read(limit + 1)
-        return None if len(body) > limit else body
-    return b""
-
-
-def _environ_key(header: str) -> str:
-    """Where WSGI puts a request header."""
-    return "HTTP_" + header.upper().replace("-", "_")
-
-
-_SIGNATURE_KEY = _environ_key(SIGNATURE_HEADER)
-_TOPIC_KEY = _environ_key(TOPIC_HEADER)
+_SIGNATURE_KEY = environ_key(SIGNATURE_HEADER)
+_TOPIC_KEY = environ_key(TOPIC_HEADER)

@@ -1,4 +1,4 @@
-"""What the receiver answers: each reply's status, JSON body and outcome (as `GET /metrics` counts it)."""
+"""The receiver's side of WSGI: reading a request, and the replies (status, JSON body, outcome as `GET /metrics` counts it)."""
 
 import http
 import json
@@ -53,3 +53,21 @@ STORAGE_UNAVAILABLE = Reply.error(
 CRASHED = Reply.error(500, "internal_error", "an internal error occurred; it has been logged")
 
 STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+
+
+def read_body(environ: dict, limit: int) -> bytes | None:
+    """The request body, or None when it is over `limit` bytes (then not read)."""
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:  # the server has checked it is a number
+        size = int(length)
+        return None if size > limit else stream.read(size)
+    if environ.get("wsgi.input_terminated"):  # chunked: read to its end, one byte past the limit at most
+        body = stream.read(limit + 1)
+        return None if len(body) > limit else body
+    return b""
+
+
+def environ_key(header: str) -> str:
+    """Where WSGI puts a request header."""
+    return "HTTP_" + header.upper().replace("-", "_")
