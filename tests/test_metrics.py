@@ -56,7 +56,7 @@ def parse(text: str) -> dict[tuple[str, tuple], float]:
 def scrape(client) -> dict[tuple[str, tuple], float]:
     response = client.get("/metrics")
     assert response.status_code == 200, response.data
-    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     return parse(response.get_data(as_text=True))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from flask import Blueprint, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from redis import Redis
@@ -50,6 +50,9 @@ DELIVERY_OUTCOMES = ("queued", "duplicate", "spooled", "ping", "400", "401", "40
 POLL_ENTITIES = ("orders", "products")
 POLL_OUTCOMES = ("succeeded", "failed")
 WEBHOOK_STATUSES = ("active", "paused", "disabled")
+# The text format every Prometheus reads (prometheus_client's default names 1.0.0, which only
+# Prometheus 3 knows); our metric and label names need none of 1.0.0's escaping.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @bp.get("/metrics")
@@ -57,7 +60,7 @@ def metrics():
     """Every metric, in Prometheus's text format."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StorelinkCollector(get_redis(), get_session()))
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE)
 
 
 class StorelinkCollector(Collector):
