@@ -28,7 +28,7 @@ from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from db.types import utcnow
-from jobs.counters import COUNTERS_KEY, count_drained
+from jobs.counters import COUNTERS_KEY, DELIVERIES_FIELD, OUTCOME_DUPLICATE, OUTCOME_QUEUED, count_drained
 
 SHARDS = 4
 EVENTS_KEY = "storelink:events:{shard}"
@@ -67,10 +67,12 @@ for i = 1, #ARGV - 2 do
     if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[2]) then outcomes[i] = 2 else outcomes[i] = 1 end
   end
 end
-if #outcomes > duplicates then redis.call('HINCRBY', KEYS[#KEYS], 'deliveries:queued', #outcomes - duplicates) end
-if duplicates > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'deliveries:duplicate', duplicates) end
+if #outcomes > duplicates then redis.call('HINCRBY', KEYS[#KEYS], 'QUEUED_FIELD', #outcomes - duplicates) end
+if duplicates > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'DUPLICATE_FIELD', duplicates) end
 return outcomes
-"""
+""".replace("QUEUED_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_QUEUED)).replace(
+    "DUPLICATE_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_DUPLICATE)
+)
 # KEYS: events, processing. ARGV: batch size. A batch left by a crashed job comes first.
 _CLAIM = """
 local held = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -189,7 +191,7 @@ class EventBuffer:
             count_drained(pipe, shard, len(batch), _received_at(batch[0]) if batch else None, utcnow())
             pipe.execute()
 
-    def oldest(self, shards: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
+    def backlog(self, shards: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
         """Per shard: the events waiting or claimed, and when the oldest of them was received (None: none)."""
         with self.redis.pipeline(transaction=False) as pipe:
             for shard in shards:

@@ -24,8 +24,11 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 COUNTERS_KEY = "storelink:metrics"
-# Hash fields. The receiver's push script (`jobs.buffer`) writes the queued and duplicate
-# delivery counts under DELIVERIES_FIELD's names itself.
+# Delivery outcomes counted away from the reply: the receiver's push script (`jobs.buffer`)
+# counts queued and duplicate deliveries, the spool's drain the spooled ones. Any other
+# outcome is the reply's own name for itself (`webhooks.wsgi`).
+OUTCOME_QUEUED, OUTCOME_DUPLICATE, OUTCOME_SPOOLED = "queued", "duplicate", "spooled"
+# Hash fields.
 DELIVERIES_FIELD = "deliveries:{outcome}"
 EVENTS_STORED_FIELD = "events-stored"
 DRAIN_LAG_FIELD = "drain-lag-seconds:{shard}"

@@ -12,12 +12,10 @@ from sqlalchemy.orm import Session
 
 from db.models import SpooledDelivery
 from jobs.buffer import EventBuffer, envelope
-from jobs.counters import count_delivery
+from jobs.counters import OUTCOME_SPOOLED, count_delivery
 
 log = logging.getLogger(__name__)
 
-# The delivery outcome (`jobs.counters`) of a delivery kept here.
-SPOOLED = "spooled"
 # Deliveries moved back into the queue per transaction.
 DRAIN_BATCH = 500
 
@@ -53,6 +51,6 @@ def drain_spool(session: Session, buffer: EventBuffer) -> int:
         session.execute(delete(SpooledDelivery).where(SpooledDelivery.id.in_([delivery.id for delivery in batch])))
         session.commit()
         # Counted now: while they were spooled, Redis (where the counts are) was away.
-        count_delivery(buffer.redis, SPOOLED, len(batch))
+        count_delivery(buffer.redis, OUTCOME_SPOOLED, len(batch))
         moved += len(batch)
         log.info("%d spooled deliveries moved to the event buffer", len(batch))

@@ -31,6 +31,9 @@ from jobs.counters import (
     DELIVERIES_FIELD,
     DRAIN_LAG_FIELD,
     EVENTS_STORED_FIELD,
+    OUTCOME_DUPLICATE,
+    OUTCOME_QUEUED,
+    OUTCOME_SPOOLED,
     POLL_RUNS_FIELD,
     POLL_SECONDS_BUCKET_FIELD,
     POLL_SECONDS_BUCKETS,
@@ -46,7 +49,9 @@ bp = Blueprint("metrics", __name__)
 require_admin_token(bp, also=lambda settings: settings.metrics_token)
 
 # Shown at zero before the first of each happens, so rates and alerts have a series from the start.
-DELIVERY_OUTCOMES = ("queued", "duplicate", "spooled", "ping", "400", "401", "404", "405", "410", "413", "500", "503")
+DELIVERY_OUTCOMES = (
+    OUTCOME_QUEUED, OUTCOME_DUPLICATE, OUTCOME_SPOOLED, "ping", "400", "401", "404", "405", "410", "413", "500", "503"
+)
 POLL_ENTITIES = ("orders", "products")
 POLL_OUTCOMES = ("succeeded", "failed")
 WEBHOOK_STATUSES = ("active", "paused", "disabled")
@@ -71,7 +76,9 @@ class StorelinkCollector(Collector):
         self.session = session
 
     def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("storelink_metrics_source_up", "Whether the scrape could read the source (1) or not (0).", labels=["source"])
+        up = GaugeMetricFamily(
+            "storelink_metrics_source_up", "Whether the scrape could read the source (1) or not (0).", labels=["source"]
+        )
         try:
             yield from list(self._from_redis())
             up.add_metric(["redis"], 1)
@@ -88,7 +95,9 @@ class StorelinkCollector(Collector):
     def _from_redis(self) -> Iterator[Metric]:
         counters = read_counters(self.redis)
         deliveries = CounterMetricFamily(
-            "storelink_webhook_deliveries", "Webhook deliveries answered, by outcome (queued, duplicate, spooled, ping, or the HTTP status).", labels=["outcome"]
+            "storelink_webhook_deliveries",
+            "Webhook deliveries answered, by outcome (queued, duplicate, spooled, ping, or the HTTP status).",
+            labels=["outcome"],
         )
         found = {field.partition(":")[2] for field in counters if field.startswith(DELIVERIES_FIELD.format(outcome=""))}
         for outcome in sorted(set(DELIVERY_OUTCOMES) | found):
@@ -107,41 +116,41 @@ class StorelinkCollector(Collector):
         yield failed
 
     def _buffer(self, counters: dict[str, str]) -> list[Metric]:
-        depth = GaugeMetricFamily("storelink_event_buffer_depth", "Events waiting in the buffer or claimed by a drain job, by shard.", labels=["shard"])
+        depth = GaugeMetricFamily(
+            "storelink_event_buffer_depth", "Events waiting in the buffer or claimed by a drain job.", labels=["shard"]
+        )
         age = GaugeMetricFamily(
-            "storelink_event_buffer_oldest_age_seconds", "Age of the oldest buffered event, by shard (0 when empty).", labels=["shard"]
+            "storelink_event_buffer_oldest_age_seconds", "Age of the oldest buffered event (0 when none).", labels=["shard"]
         )
         lag = GaugeMetricFamily(
             "storelink_drain_lag_seconds",
-            "For the last batch a drain job stored, how long its oldest event waited between receipt and storing, by shard.",
+            "How long the oldest event of the last batch a drain job stored waited between receipt and storing.",
             labels=["shard"],
         )
         now = utcnow()
-        for shard, (waiting, oldest) in EventBuffer(self.redis).oldest(range(SHARDS)).items():
+        for shard, (waiting, oldest) in EventBuffer(self.redis).backlog(range(SHARDS)).items():
             depth.add_metric([str(shard)], waiting)
             age.add_metric([str(shard)], _seconds_since(oldest, now))
             lag.add_metric([str(shard)], float(counters.get(DRAIN_LAG_FIELD.format(shard=shard), 0)))
         return [depth, age, lag]
 
     def _polls(self, counters: dict[str, str]) -> list[Metric]:
-        runs = CounterMetricFamily("storelink_poll_runs", "Poll runs finished, by entity and outcome.", labels=["entity", "outcome"])
-        durations = HistogramMetricFamily(
-            "storelink_poll_run_duration_seconds", "How long finished poll runs ran, by entity and outcome.", labels=["entity", "outcome"]
-        )
+        labels = ["entity", "outcome"]
+        runs = CounterMetricFamily("storelink_poll_runs", "Poll runs that ended.", labels=labels)
+        durations = HistogramMetricFamily("storelink_poll_run_duration_seconds", "How long poll runs ran.", labels=labels)
         for entity in POLL_ENTITIES:
             for outcome in POLL_OUTCOMES:
                 names = {"entity": entity, "outcome": outcome}
                 runs.add_metric([entity, outcome], int(counters.get(POLL_RUNS_FIELD.format(**names), 0)))
-                buckets = [
-                    (bucket_label(le), int(counters.get(POLL_SECONDS_BUCKET_FIELD.format(**names, le=bucket_label(le)), 0)))
-                    for le in POLL_SECONDS_BUCKETS
-                ]
-                durations.add_metric([entity, outcome], buckets, float(counters.get(POLL_SECONDS_SUM_FIELD.format(**names), 0)))
+                bounds = [bucket_label(le) for le in POLL_SECONDS_BUCKETS]
+                buckets = [(le, int(counters.get(POLL_SECONDS_BUCKET_FIELD.format(**names, le=le), 0))) for le in bounds]
+                seconds = float(counters.get(POLL_SECONDS_SUM_FIELD.format(**names), 0))
+                durations.add_metric([entity, outcome], buckets, seconds)
         return [runs, durations]
 
     def _from_database(self) -> list[Metric]:
         webhooks = GaugeMetricFamily(
-            "storelink_webhooks", "Webhooks of active connections, by their status on the store as last seen.", labels=["status"]
+            "storelink_webhooks", "Webhooks of live connections, by their status on the store as last seen.", labels=["status"]
         )
         counts = dict(
             self.session.execute(
@@ -157,7 +166,7 @@ class StorelinkCollector(Collector):
         return [
             webhooks,
             GaugeMetricFamily(
-                "storelink_spooled_deliveries", "Deliveries kept in the database while Redis was away, not yet moved back.", value=spooled
+                "storelink_spooled_deliveries", "Deliveries spooled in the database while Redis was away.", value=spooled
             ),
         ]
 

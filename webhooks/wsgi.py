@@ -5,14 +5,14 @@ import json
 from dataclasses import dataclass
 
 from api.errors import error_document
+from jobs.counters import OUTCOME_DUPLICATE, OUTCOME_QUEUED, OUTCOME_SPOOLED
 
 # Outcomes counted elsewhere than where the reply is made (`jobs.counters`): the push script
 # counts queued and duplicate deliveries in the call that buffers them, the clock counts
 # spooled ones when it moves them into Redis (which was away when they were spooled), and a
 # refusal for want of both Redis and the database cannot be counted anywhere (it is logged).
-QUEUED_OUTCOME, DUPLICATE_OUTCOME, SPOOLED_OUTCOME = "queued", "duplicate", "spooled"
-UNSTORED_OUTCOME = "503-unstored"
-NOT_COUNTED_HERE = frozenset({QUEUED_OUTCOME, DUPLICATE_OUTCOME, SPOOLED_OUTCOME, UNSTORED_OUTCOME})
+UNSTORED = "503-unstored"
+NOT_COUNTED_HERE = frozenset({OUTCOME_QUEUED, OUTCOME_DUPLICATE, OUTCOME_SPOOLED, UNSTORED})
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,16 @@ class Reply:
 
 
 PING = Reply(200, outcome="ping")
-QUEUED = Reply.json(202, {"status": "queued"}, QUEUED_OUTCOME)
-DUPLICATE_REPLY = Reply.json(202, {"status": "duplicate"}, DUPLICATE_OUTCOME)
-SPOOLED = Reply.json(202, {"status": "spooled"}, SPOOLED_OUTCOME)
+QUEUED = Reply.json(202, {"status": "queued"}, OUTCOME_QUEUED)
+DUPLICATE_REPLY = Reply.json(202, {"status": "duplicate"}, OUTCOME_DUPLICATE)
+SPOOLED = Reply.json(202, {"status": "spooled"}, OUTCOME_SPOOLED)
 NOT_FOUND = Reply.error(404, "not_found", "no connection with that id")
 GONE = Reply.error(410, "gone", "this connection was deleted; disable the webhook")
 INVALID_JSON = Reply.error(400, "invalid_json", "the body is not UTF-8 JSON")
 NOT_POST = Reply.error(405, "method_not_allowed", "deliveries are POSTed")
 DATABASE_UNAVAILABLE = Reply.error(503, "unavailable", "the database is unavailable; the delivery was not accepted")
 STORAGE_UNAVAILABLE = Reply.error(
-    503, "unavailable", "storage is unavailable; the delivery was not accepted", UNSTORED_OUTCOME
+    503, "unavailable", "storage is unavailable; the delivery was not accepted", UNSTORED
 )
 CRASHED = Reply.error(500, "internal_error", "an internal error occurred; it has been logged")
 
