@@ -1,10 +1,12 @@
 """The admin token: compared in constant time, with wrong guesses limited per client address."""
 
 import hmac
+from collections.abc import Callable
 
 from flask import Blueprint, request
 
 from api.errors import error_response
+from config import Settings
 from web.resources import get_failed_attempts, get_settings
 
 
@@ -16,14 +18,13 @@ class TooManyAttempts(Exception):
         self.retry_after = retry_after
 
 
-def token_matches(given: str) -> bool:
-    """Whether `given` is the admin token; an unset token matches nothing."""
-    expected = get_settings().admin_token
+def token_matches(given: str, expected: str) -> bool:
+    """Whether `given` is `expected`, compared in constant time; an unset token matches nothing."""
     return bool(expected) and hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8"))
 
 
-def authenticate(given: str | None) -> bool:
-    """Whether `given` is the admin token; a wrong one counts against the request's client address.
+def authenticate(given: str | None, *, also: str = "") -> bool:
+    """Whether `given` is the admin token (or `also`, when set); a wrong one counts against the request's client address.
 
     None (no token sent at all) is refused without counting. While the address has sent too
     many wrong tokens, every attempt raises TooManyAttempts before the token is even compared:
@@ -36,7 +37,8 @@ def authenticate(given: str | None) -> bool:
         raise TooManyAttempts(retry_after)
     if given is None:
         return False
-    if token_matches(given):
+    # Both compared, whichever matches: the time taken does not tell which one was close.
+    if any([token_matches(given, get_settings().admin_token), token_matches(given, also)]):
         return True
     attempts.record(address)
     return False
@@ -51,16 +53,17 @@ def _bearer_token() -> str | None:
     return token if scheme.lower() == "bearer" else ""
 
 
-def require_admin_token(blueprint: Blueprint) -> None:
-    """Refuse every request to `blueprint` that lacks `Authorization: Bearer $ADMIN_TOKEN`."""
+def require_admin_token(blueprint: Blueprint, *, also: Callable[[Settings], str] | None = None) -> None:
+    """Refuse every request to `blueprint` that lacks `Authorization: Bearer $ADMIN_TOKEN` (or the token `also` names)."""
 
     @blueprint.before_request
     def _check_token():
         try:
-            if authenticate(_bearer_token()):
+            if authenticate(_bearer_token(), also=also(get_settings()) if also else ""):
                 return None
         except TooManyAttempts as error:
             return error_response(429, "too_many_requests", str(error), {"Retry-After": str(error.retry_after)})
         return error_response(
-            401, "unauthorized", "send Authorization: Bearer <ADMIN_TOKEN>", {"WWW-Authenticate": "Bearer"}
+            401, "unauthorized", f"send Authorization: Bearer <{'ADMIN_TOKEN or METRICS_TOKEN' if also else 'ADMIN_TOKEN'}>",
+            {"WWW-Authenticate": "Bearer"},
         )

@@ -186,6 +186,17 @@ PATHS = {
         },
     },
     "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics (text format); the admin token or METRICS_TOKEN",
+            "security": [{"bearer": []}],
+            "responses": {
+                "200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "401": json_body(ref("Error"), "missing or wrong token"),
+                "429": json_body(ref("Error"), "too many wrong tokens from this address"),
+            },
+        }
+    },
     "/healthz": {"get": {"summary": "Process alive", "responses": {"200": {"description": "alive"}}}},
     "/readyz": {
         "get": {

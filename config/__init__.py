@@ -51,6 +51,8 @@ class Settings:
     redis_tls_verify: bool = True
     public_url: str = f"http://localhost:{DEFAULT_PORT}"
     admin_token: str = ""
+    # A second bearer token that opens `GET /metrics` only (for the scraper); empty: none.
+    metrics_token: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     allow_private_store_urls: bool = False
     development: bool = False
@@ -94,6 +96,8 @@ class Settings:
                 found.append("ADMIN_TOKEN is not set: the admin API would be open to anyone")
             else:
                 found += _weakness("ADMIN_TOKEN", self.admin_token, variety=self.production)
+            if self.metrics_token:
+                found += _weakness("METRICS_TOKEN", self.metrics_token, variety=self.production)
         if self.production:
             for name, value in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url)):
                 if not value:
@@ -179,6 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_tls_verify=read(flag, "REDIS_TLS_VERIFY", True),
         public_url=(env.get("PUBLIC_URL") or ("" if production else f"http://localhost:{port}")).rstrip("/"),
         admin_token=env.get("ADMIN_TOKEN", ""),
+        metrics_token=env.get("METRICS_TOKEN", "").strip(),
         secret_key=env.get("SECRET_KEY", ""),
         allow_private_store_urls=read(flag, "ALLOW_PRIVATE_STORE_URLS", False),
         development=stage == "development" and not production,

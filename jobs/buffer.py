@@ -22,12 +22,16 @@ import secrets
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from redis import Redis
 from redis.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from db.types import utcnow
+from jobs.counters import COUNTERS_KEY, DELIVERIES_FIELD, OUTCOME_DUPLICATE, OUTCOME_QUEUED, count_drained
 
 SHARDS = 4
 EVENTS_KEY = "storelink:events:{shard}"
@@ -52,21 +56,28 @@ BATCH_SIZE = 500
 
 PUSHED, PUSHED_NEEDS_DRAIN, DUPLICATE = 1, 2, 0
 
-# Several events in one call. KEYS: dedup, events, drain-queued for each event in turn.
-# ARGV: dedup ttl, queued ttl, then each event's envelope. Answers one outcome per event.
+# Several events in one call. KEYS: dedup, events, drain-queued for each event in turn, then
+# the counters (`jobs.counters`). ARGV: dedup ttl, queued ttl, then each event's envelope.
+# Answers one outcome per event, and counts them as queued or duplicate deliveries.
 _PUSH = """
 local outcomes = {}
+local duplicates = 0
 for i = 1, #ARGV - 2 do
   local k = (i - 1) * 3
   if not redis.call('SET', KEYS[k + 1], '1', 'NX', 'EX', ARGV[1]) then
     outcomes[i] = 0
+    duplicates = duplicates + 1
   else
     redis.call('RPUSH', KEYS[k + 2], ARGV[i + 2])
     if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[2]) then outcomes[i] = 2 else outcomes[i] = 1 end
   end
 end
+if #outcomes > duplicates then redis.call('HINCRBY', KEYS[#KEYS], 'QUEUED_FIELD', #outcomes - duplicates) end
+if duplicates > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'DUPLICATE_FIELD', duplicates) end
 return outcomes
-"""
+""".replace("QUEUED_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_QUEUED)).replace(
+    "DUPLICATE_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_DUPLICATE)
+)
 # KEYS: events, processing. ARGV: batch size. A batch left by a crashed job comes first.
 _CLAIM = """
 local held = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -133,6 +144,14 @@ def parse(raw: bytes | str) -> Event:
     return Event(data["c"], data["r"], data["e"], data["t"], data["p"])
 
 
+def _received_at(raw: bytes | str) -> datetime | None:
+    """When a buffered event was received; None for an envelope that cannot be read (a drain sets it apart)."""
+    try:
+        return datetime.fromisoformat(parse(raw).received_at)
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+
+
 PushedEvent = tuple[str, str, str]  # connection id, digest, envelope
 
 
@@ -148,6 +167,7 @@ def _push_arguments(events: Sequence[PushedEvent]) -> tuple[list[str], list[str 
             DRAIN_QUEUED_KEY.format(shard=shard),
         )
         args.append(message)
+    keys.append(COUNTERS_KEY)
     return keys, args
 
 
@@ -192,9 +212,30 @@ class EventBuffer:
         """The next batch to store: a crashed job's leftover first, else the oldest waiting events."""
         return self._claim(keys=[EVENTS_KEY.format(shard=shard), PROCESSING_KEY.format(shard=shard)], args=[size])
 
-    def done(self, shard: int, token: str) -> bool:
-        """The claimed batch is stored: drop it; False (and kept) if our lock was lost meanwhile."""
-        return bool(self._done(keys=[DRAIN_LOCK_KEY.format(shard=shard), PROCESSING_KEY.format(shard=shard)], args=[token]))
+    def done(self, shard: int, token: str, batch: Sequence[bytes]) -> bool:
+        """The claimed batch is stored: drop it and count it (`jobs.counters`); False (and kept) if our lock was lost meanwhile."""
+        dropped = bool(self._done(keys=[DRAIN_LOCK_KEY.format(shard=shard), PROCESSING_KEY.format(shard=shard)], args=[token]))
+        if dropped:
+            with self.redis.pipeline(transaction=False) as pipe:
+                count_drained(pipe, shard, len(batch), _received_at(batch[0]) if batch else None, utcnow())
+                pipe.execute()
+        return dropped
+
+    def backlog(self, shards: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
+        """Per shard: the events waiting or claimed, and when the oldest of them was received (None: none)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard in shards:
+                pipe.llen(EVENTS_KEY.format(shard=shard))
+                pipe.llen(PROCESSING_KEY.format(shard=shard))
+                pipe.lindex(PROCESSING_KEY.format(shard=shard), 0)  # a claimed batch is older than what waits
+                pipe.lindex(EVENTS_KEY.format(shard=shard), 0)
+            answers = pipe.execute()
+        found = {}
+        for index, shard in enumerate(shards):
+            waiting, claimed, first_claimed, first_waiting = answers[index * 4 : index * 4 + 4]
+            first = first_claimed or first_waiting
+            found[shard] = (waiting + claimed, _received_at(first) if first else None)
+        return found
 
     def waiting(self, shard: int) -> int:
         """Events waiting or claimed in a shard."""

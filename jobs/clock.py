@@ -38,7 +38,7 @@ def tick() -> int:
     with transaction(settings.database_url) as session:
         drain_spool(session, buffer)
         queue_missing_drains(buffer, settings.event_retry_seconds)
-        abandoned = fail_abandoned_runs(session)
+        abandoned = fail_abandoned_runs(session, redis=redis)
         if abandoned:
             log.warning("%d abandoned sync runs marked failed", abandoned)
         started = enqueue_due_polls(session, redis)

@@ -145,7 +145,7 @@ def drain_events(shard: int) -> dict:
         with Renewal(lambda: buffer.refresh(shard, token), DRAIN_LOCK_RENEW_SECONDS, f"the drain lock of shard {shard}"):
             while batch := buffer.claim(shard):
                 store_batch(batch, redis, settings.event_retry_seconds)
-                if not buffer.done(shard, token):  # the lock lapsed: the batch is its new holder's
+                if not buffer.done(shard, token, batch):  # the lock lapsed: the batch is its new holder's
                     log.warning("shard %d: drain lock lost; another job carries on", shard)
                     break
                 batches, events = batches + 1, events + len(batch)

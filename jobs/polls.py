@@ -21,6 +21,7 @@ from db.models import RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, Connection, Order,
 from db.records import Outcome
 from db.session import transaction
 from db.types import utcnow
+from jobs.counters import count_poll_run_on_commit
 from jobs.events import Refused, store_records
 from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
@@ -297,3 +298,5 @@ def _full_name(variation: dict, product: dict) -> dict:
 
 def _finish(session, run: SyncRun, status: str, error: str | None) -> None:
     run.status, run.error, run.finished_at = status, error, utcnow()
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.started_at else None
+    count_poll_run_on_commit(session, redis_for(get_settings()), run.entity, status, seconds)

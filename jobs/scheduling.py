@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from db.ids import is_public_id, new_public_id
 from db.models import ACTIVE_RUN_STATES, ENTITIES, RUN_FAILED, RUN_QUEUED, RUN_RUNNING, Connection, Schedule, SyncRun
 from db.types import utcnow
+from jobs.counters import count_poll_run_on_commit
 from jobs.queues import CONNECTION_META, POLLS_QUEUE, RESULT_TTL_SECONDS, queue
 
 log = logging.getLogger(__name__)
@@ -179,8 +180,8 @@ def enqueue_due_polls(session: Session, redis: Redis, now: datetime | None = Non
     return started
 
 
-def fail_abandoned_runs(session: Session, now: datetime | None = None) -> int:
-    """Mark runs whose job was lost or whose worker died as failed, so polling can go on."""
+def fail_abandoned_runs(session: Session, now: datetime | None = None, redis: Redis | None = None) -> int:
+    """Mark runs whose job was lost or whose worker died as failed, so polling can go on (counted on `redis`)."""
     now = now or utcnow()
     result = session.execute(
         update(SyncRun)
@@ -189,6 +190,11 @@ def fail_abandoned_runs(session: Session, now: datetime | None = None) -> int:
             | ((SyncRun.status == RUN_RUNNING) & (SyncRun.updated_at < now - RUNNING_RUN_SILENCE))
         )
         .values(status=RUN_FAILED, error="abandoned: the job stopped reporting (worker lost or queue emptied)", finished_at=now)
+        .returning(SyncRun.entity)
     )
+    entities = result.scalars().all()
+    if entities and redis is not None:
+        for entity in entities:  # counted as failed runs; how long they ran is not known
+            count_poll_run_on_commit(session, redis, entity, RUN_FAILED, None)
     session.commit()
-    return result.rowcount
+    return len(entities)

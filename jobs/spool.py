@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import SpooledDelivery
 from jobs.buffer import EventBuffer, envelope
+from jobs.counters import OUTCOME_SPOOLED, count_delivery
 
 log = logging.getLogger(__name__)
 
@@ -49,5 +50,7 @@ def drain_spool(session: Session, buffer: EventBuffer) -> int:
             buffer.push_unchecked(delivery.connection_public_id, message)
         session.execute(delete(SpooledDelivery).where(SpooledDelivery.id.in_([delivery.id for delivery in batch])))
         session.commit()
+        # Counted now: while they were spooled, Redis (where the counts are) was away.
+        count_delivery(buffer.redis, OUTCOME_SPOOLED, len(batch))
         moved += len(batch)
         log.info("%d spooled deliveries moved to the event buffer", len(batch))

@@ -95,9 +95,9 @@ def test_a_drain_whose_lock_lapsed_cannot_drop_the_batch_its_successor_holds(app
     redis_client.delete(DRAIN_LOCK_KEY.format(shard=shard))  # it lapsed while the first job was storing
     second = buffer.lock(shard)
     assert buffer.claim(shard) == batch  # the successor takes up the same batch
-    assert not buffer.done(shard, first)  # and the first job, finishing late, leaves it alone
+    assert not buffer.done(shard, first, batch)  # and the first job, finishing late, leaves it alone
     assert buffer.waiting(shard) == 1
-    assert buffer.done(shard, second)
+    assert buffer.done(shard, second, batch)
     assert buffer.waiting(shard) == 0
 
 

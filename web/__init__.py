@@ -28,13 +28,14 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     from api.connections import bp as connections_bp
     from api.sync import bp as sync_bp
     from console import bp as console_bp
-    from web import headers, health, request_ids, resources
+    from web import headers, health, metrics, request_ids, resources
     from webhooks import receiver
 
     resources.init_app(app, settings)
     errors.init_app(app)
     inputs.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)

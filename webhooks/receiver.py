@@ -12,91 +12,56 @@ load; this route needs none of it. Its answers keep the service's JSON error sha
 """
 
 import hashlib
-import http
 import json
 import logging
 import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import error_document
 from config import Settings
 from connections.credentials import Vault
 from db.ids import is_public_id
 from db.session import get_sessionmaker
 from db.types import utcnow
 from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope, shard_of
+from jobs.counters import count_delivery
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
-from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from stores.woocommerce.quickcheck import order_maps, product_maps
+from stores.woocommerce.mapping import MappingError
 from webhooks.handoff import GroupPush
 from webhooks.known_connections import ConnectionDirectory, KnownConnection
 from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
+from webhooks.topics import PING_BODY, TOPIC_HEADER, VALIDATORS, validated
+from webhooks.wsgi import (
+    CRASHED,
+    DATABASE_UNAVAILABLE,
+    DUPLICATE_REPLY,
+    GONE,
+    INVALID_JSON,
+    NOT_COUNTED_HERE,
+    NOT_FOUND,
+    NOT_POST,
+    PING,
+    QUEUED,
+    SPOOLED,
+    STATUS_LINES,
+    STORAGE_UNAVAILABLE,
+    Reply,
+    environ_key,
+    read_body,
+)
 
 log = logging.getLogger(__name__)
 
 # Where the receiver is found in `app.extensions`.
 EXTENSION = "storelink.receiver"
 PATH = re.compile(r"/webhooks/woocommerce/(?P<connection_id>[^/]+)/?")
-# Not signed (WooCommerce signs the body only): it picks the mapper that must accept the body,
-# and the mappers refuse each other's records; it never decides a deletion or a restore alone
-# (`jobs.refresh` asks the store).
-TOPIC_HEADER = "X-WC-Webhook-Topic"
-# WooCommerce's ping on webhook creation: form-encoded, unsigned.
-PING_BODY = re.compile(rb"webhook_id=[0-9]+")
-# Per topic: the mapper that decides whether a body is valid, and the quick check that can
-# vouch for a body first (deletions are small: the mapper reads them at once).
-VALIDATORS = {
-    ("order", "created"): (map_order, order_maps),
-    ("order", "updated"): (map_order, order_maps),
-    ("order", "restored"): (map_order, order_maps),
-    ("order", "deleted"): (deleted_id, None),
-    ("product", "created"): (map_product, product_maps),
-    ("product", "updated"): (map_product, product_maps),
-    ("product", "restored"): (map_product, product_maps),
-    ("product", "deleted"): (deleted_id, None),
-}
-
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the receiver answers: a status and a JSON body."""
-
-    status: int
-    body: bytes = b""
-
-    @classmethod
-    def json(cls, status: int, document: dict) -> "Reply":
-        """`document` as compact JSON, as Flask's `jsonify` writes it."""
-        return cls(status, json.dumps(document, separators=(",", ":")).encode() + b"\n")
-
-    @classmethod
-    def error(cls, status: int, code: str, message: str) -> "Reply":
-        """The service's error shape (`api.errors.error_document`)."""
-        return cls.json(status, error_document(code, message))
-
-
-PING = Reply(200)
-QUEUED = Reply.json(202, {"status": "queued"})
-DUPLICATE_REPLY = Reply.json(202, {"status": "duplicate"})
-SPOOLED = Reply.json(202, {"status": "spooled"})
-NOT_FOUND = Reply.error(404, "not_found", "no connection with that id")
-GONE = Reply.error(410, "gone", "this connection was deleted; disable the webhook")
-INVALID_JSON = Reply.error(400, "invalid_json", "the body is not UTF-8 JSON")
-NOT_POST = Reply.error(405, "method_not_allowed", "deliveries are POSTed")
-DATABASE_UNAVAILABLE = Reply.error(503, "unavailable", "the database is unavailable; the delivery was not accepted")
-STORAGE_UNAVAILABLE = Reply.error(503, "unavailable", "storage is unavailable; the delivery was not accepted")
-CRASHED = Reply.error(500, "internal_error", "an internal error occurred; it has been logged")
 
 
 class _Gone(Exception):
@@ -126,11 +91,13 @@ class Receiver:
         except Exception:
             log.exception("unhandled error in the receiver")
             reply, headers = CRASHED, []
+        if reply.outcome not in NOT_COUNTED_HERE:  # the rare outcomes; the push script counts the others
+            count_delivery(self._redis(), reply.outcome)
         if reply.body:
             headers += [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
         else:
             headers.append(("Content-Length", "0"))
-        start_response(_STATUS_LINES[reply.status], headers)
+        start_response(STATUS_LINES[reply.status], headers)
         return [reply.body]
 
     # -- the checks, in the contract's order ---------------------------------------------
@@ -149,7 +116,7 @@ class Receiver:
         if connection.deleted:
             return GONE
 
-        body = _read_body(environ, self.settings.max_webhook_bytes)
+        body = read_body(environ, self.settings.max_webhook_bytes)
         if body is None:
             return self.too_large
         signature = environ.get(_SIGNATURE_KEY)
@@ -176,7 +143,7 @@ class Receiver:
             if quick_check is not None and quick_check(body):
                 timed = True  # the quick check vouches for the body, modification time included
             else:  # the mapper decides, and names the field
-                timed = "date_modified_gmt" in _validated(validate, text)
+                timed = "date_modified_gmt" in validated(validate, text)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return INVALID_JSON
         except MappingError as error:
@@ -267,31 +234,5 @@ def init_app(app, settings: Settings, vault: Vault) -> Receiver:
     return receiver
 
 
-def _validated(validate: Callable[[Any], object], text: str) -> dict:
-    """The body's JSON object as the drain will read it, checked by `validate`; raises JSONDecodeError or MappingError."""
-    payload = json.loads(text)
-    validate(payload)  # every mapper requires an object first
-    return payload
-
-
-def _read_body(environ: dict, limit: int) -> bytes | None:
-    """The request body, or None when it is over `limit` bytes (then not read)."""
-    stream = environ["wsgi.input"]
-    length = environ.get("CONTENT_LENGTH")
-    if length:  # the server has checked it is a number
-        size = int(length)
-        return None if size > limit else stream.read(size)
-    if environ.get("wsgi.input_terminated"):  # chunked: read to its end, one byte past the limit at most
-        body = stream.read(limit + 1)
-        return None if len(body) > limit else body
-    return b""
-
-
-def _environ_key(header: str) -> str:
-    """Where WSGI puts a request header."""
-    return "HTTP_" + header.upper().replace("-", "_")
-
-
-_SIGNATURE_KEY = _environ_key(SIGNATURE_HEADER)
-_TOPIC_KEY = _environ_key(TOPIC_HEADER)
-_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+_SIGNATURE_KEY = environ_key(SIGNATURE_HEADER)
+_TOPIC_KEY = environ_key(TOPIC_HEADER)
