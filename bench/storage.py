@@ -27,7 +27,8 @@ from config import get_settings
 from db.models import Order
 from db.session import get_engine
 from db.types import utcnow
-from jobs.buffer import DUPLICATE, SHARDS, EventBuffer, PushConnection
+from jobs.buffer import DUPLICATE, SHARDS, EventBuffer
+from jobs.push import PushConnection
 from jobs.queues import EVENTS_QUEUE, enqueue_drain, queue, redis_connection
 from tests.factories import make_connection
 from tests.services import wait_until

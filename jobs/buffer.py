@@ -1,7 +1,7 @@
 """The event buffer: verified deliveries wait in Redis lists and are drained by RQ jobs in batches.
 
 RQ costs about twenty Redis round trips and a fork per job; a delivery costs the receiver
-one script call here (deduplicate, append, and say whether a drain job must be queued),
+one script call (`jobs.push`: deduplicate, append, say whether a drain job must be queued),
 and a worker stores hundreds of events per job and transaction.
 
 Keys, per shard (connections are spread over shards so several workers drain at once):
@@ -15,9 +15,7 @@ Keys, per shard (connections are spread over shards so several workers drain at 
   that stores the batch it left.
 """
 
-import hashlib
 import json
-import os
 import secrets
 import zlib
 from collections.abc import Sequence
@@ -25,13 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis import Redis
-from redis.connection import Connection
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from db.types import utcnow
-from jobs.counters import COUNTERS_KEY, DELIVERIES_FIELD, OUTCOME_DUPLICATE, OUTCOME_QUEUED, count_drained
+from jobs.counters import count_drained
 
 SHARDS = 4
 EVENTS_KEY = "storelink:events:{shard}"
@@ -39,12 +33,6 @@ PROCESSING_KEY = "storelink:events:{shard}:processing"
 DRAIN_QUEUED_KEY = "storelink:events:{shard}:drain-queued"
 DRAIN_LOCK_KEY = "storelink:events:{shard}:drain-lock"
 DEDUP_KEY = "storelink:delivery:{connection_id}:{digest}"
-# A delivery seen within this window is acknowledged again but not buffered twice. Every
-# delivery leaves a key (about 200 bytes) for this long: at 100 deliveries a second an hour
-# holds ~70 MB of Redis, where a day would hold 1.7 GB. Duplicates come within seconds (a
-# store sending one change twice); a later replay is buffered again and its storing changes
-# nothing (an older or equal version never replaces the stored one).
-DEDUP_TTL_SECONDS = 3600
 # If a queued drain job is lost, the flag expires and the next delivery (or the clock) queues another.
 DRAIN_QUEUED_TTL_SECONDS = 60
 # A running drain job renews its lock (and drain-queued mark) this often; a dead one's lapse
@@ -56,28 +44,6 @@ BATCH_SIZE = 500
 
 PUSHED, PUSHED_NEEDS_DRAIN, DUPLICATE = 1, 2, 0
 
-# Several events in one call. KEYS: dedup, events, drain-queued for each event in turn, then
-# the counters (`jobs.counters`). ARGV: dedup ttl, queued ttl, then each event's envelope.
-# Answers one outcome per event, and counts them as queued or duplicate deliveries.
-_PUSH = """
-local outcomes = {}
-local duplicates = 0
-for i = 1, #ARGV - 2 do
-  local k = (i - 1) * 3
-  if not redis.call('SET', KEYS[k + 1], '1', 'NX', 'EX', ARGV[1]) then
-    outcomes[i] = 0
-    duplicates = duplicates + 1
-  else
-    redis.call('RPUSH', KEYS[k + 2], ARGV[i + 2])
-    if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[2]) then outcomes[i] = 2 else outcomes[i] = 1 end
-  end
-end
-if #outcomes > duplicates then redis.call('HINCRBY', KEYS[#KEYS], 'QUEUED_FIELD', #outcomes - duplicates) end
-if duplicates > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'DUPLICATE_FIELD', duplicates) end
-return outcomes
-""".replace("QUEUED_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_QUEUED)).replace(
-    "DUPLICATE_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_DUPLICATE)
-)
 # KEYS: events, processing. ARGV: batch size. A batch left by a crashed job comes first.
 _CLAIM = """
 local held = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -150,25 +116,6 @@ def _received_at(raw: bytes | str) -> datetime | None:
         return datetime.fromisoformat(parse(raw).received_at)
     except (ValueError, KeyError, TypeError, RecursionError):
         return None
-
-
-PushedEvent = tuple[str, str, str]  # connection id, digest, envelope
-
-
-def _push_arguments(events: Sequence[PushedEvent]) -> tuple[list[str], list[str | int]]:
-    """The push script's keys and arguments for `events`."""
-    keys: list[str] = []
-    args: list[str | int] = [DEDUP_TTL_SECONDS, DRAIN_QUEUED_TTL_SECONDS]
-    for connection_id, digest, message in events:
-        shard = shard_of(connection_id)
-        keys += (
-            DEDUP_KEY.format(connection_id=connection_id, digest=digest),
-            EVENTS_KEY.format(shard=shard),
-            DRAIN_QUEUED_KEY.format(shard=shard),
-        )
-        args.append(message)
-    keys.append(COUNTERS_KEY)
-    return keys, args
 
 
 def _lock_keys(shard: int) -> list[str]:
@@ -251,65 +198,3 @@ class EventBuffer:
     def clear_drain_queued(self, shard: int) -> None:
         """A drain job is finishing: the next delivery must queue another."""
         self.redis.delete(DRAIN_QUEUED_KEY.format(shard=shard))
-
-
-class PushConnection:
-    """The way events get into the buffer: the push script over a Redis connection of its own.
-
-    For a caller that never has two calls in flight: the receiver's hand-off
-    (`webhooks.handoff.GroupPush`) sends one call at a time per process, so it keeps a
-    connection instead of borrowing one from the pool for every call: redis-py's checkout
-    (a lock, a poll of the socket, its bookkeeping) costs about as much CPU as the call itself. Not thread-safe by design. Errors are redis-py's; after a connection error
-    the next call connects again. An idle connection is checked (PING) before use, as the
-    pool's are (`health_check_interval`), and a call that finds its connection closed is sent
-    again on a new one.
-    """
-
-    def __init__(self, redis: Redis):
-        self._pool = redis.connection_pool
-        self._connection: Connection | None = None
-        self._pid = 0
-        self._sha = hashlib.sha1(_PUSH.encode()).hexdigest()
-
-    def push_many(self, events: Sequence[PushedEvent]) -> list[int]:
-        """Buffer events `(connection id, digest, envelope)` unless seen, in one script call; one outcome each, in order.
-
-        Outcomes: DUPLICATE, PUSHED, or PUSHED_NEEDS_DRAIN (queue a drain job). A failure raises
-        for the whole call, and some of the events may be buffered by then: a caller that keeps
-        them elsewhere on failure may store one twice, never lose one.
-        """
-        keys, args = _push_arguments(events)
-        connection = self._own_connection()
-        try:
-            try:
-                outcomes = self._push(connection, keys, args)
-            except RedisConnectionError:
-                # A connection Redis has closed (a restart, a timeout) shows only when used: once
-                # more on a new one. Events the first try did buffer are then duplicates: still
-                # buffered once, though their drain request may be lost (the clock queues one
-                # when the drain-queued mark expires, within a minute).
-                connection.disconnect()
-                outcomes = self._push(connection, keys, args)
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            connection.disconnect()
-            raise
-        return [int(outcome) for outcome in outcomes]
-
-    def _push(self, connection: Connection, keys: list[str], args: list[str | int]) -> list:
-        try:
-            return self._call(connection, "EVALSHA", self._sha, len(keys), *keys, *args)
-        except NoScriptError:  # Redis restarted, or its scripts were flushed
-            self._call(connection, "SCRIPT", "LOAD", _PUSH)
-            return self._call(connection, "EVALSHA", self._sha, len(keys), *keys, *args)
-
-    def _own_connection(self) -> Connection:
-        # A connection is never shared with a forked child (gunicorn may fork after import).
-        if self._connection is None or self._pid != os.getpid():
-            self._connection = self._pool.make_connection()
-            self._pid = os.getpid()
-        return self._connection
-
-    @staticmethod
-    def _call(connection: Connection, *command):
-        connection.send_command(*command)
-        return connection.read_response()

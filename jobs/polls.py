@@ -27,7 +27,7 @@ from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
 from stores.woocommerce.client import WooCommerceClient
 from stores.woocommerce.errors import StoreError
-from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched
+from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched, with_variations
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class _Poll:
 
     def _walk_products(self, client: WooCommerceClient, since: datetime | None, status: str, cursor: str) -> None:
         pages = iter_changed(client, "products", since=since, until=self.started, params={"status": status})
-        for page, records in prefetched((page, _with_variations(client, page)) for page in pages):
+        for page, records in prefetched((page, with_variations(client, page)) for page in pages):
             self._store_page(page, records, cursor)
 
     def _store_page(self, page: Page, records: list[tuple[dict, str | None]], cursor: str) -> None:
@@ -263,37 +263,6 @@ class _Poll:
         with self._session() as session:
             run, _, _ = self._load(session)
             return {"status": run.status, "pages_done": run.pages_done, "records": run.records, "deleted": run.deleted}
-
-
-def _with_variations(client: WooCommerceClient, page: Page) -> list[tuple[dict, str | None]]:
-    """A page's products, each variable one followed by its variations (with the parent's id)."""
-    records: list[tuple[dict, str | None]] = []
-    for product in page.records:
-        records.append((product, None))
-        if product.get("type") == "variable":
-            records.extend((variation, str(product.get("id"))) for variation in _variations(client, product))
-    return records
-
-
-def _variations(client: WooCommerceClient, product: dict) -> list[dict]:
-    """Every variation of a variable product, page by page, named as webhooks name them."""
-    variations: list[dict] = []
-    page = 1
-    while True:
-        response = client.get(f"products/{product['id']}/variations", {"per_page": 100, "page": page})
-        batch = [item for item in response.body if isinstance(item, dict)] if isinstance(response.body, list) else []
-        variations.extend(_full_name(variation, product) for variation in batch)
-        if len(batch) < 100 or page >= (response.total_pages or page):
-            return variations
-        page += 1
-
-
-def _full_name(variation: dict, product: dict) -> dict:
-    """The variations endpoint names a variation "L, Red"; webhooks "Variable Jacket - L, Red"."""
-    name, parent_name = variation.get("name"), product.get("name")
-    if isinstance(name, str) and isinstance(parent_name, str) and name and not name.startswith(parent_name):
-        return {**variation, "name": f"{parent_name} - {name}"}
-    return variation
 
 
 def _finish(session, run: SyncRun, status: str, error: str | None) -> None:

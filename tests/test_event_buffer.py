@@ -12,6 +12,7 @@ from db.models import Order
 from db.session import transaction
 from jobs import buffer as buffer_module
 from jobs import events as events_module
+from jobs import push as push_module
 from jobs.batching import collapse
 from jobs.buffer import DRAIN_LOCK_KEY, Event, EventBuffer, envelope, shard_of
 from jobs.events import drain_events
@@ -134,7 +135,7 @@ def test_a_lost_drain_job_is_queued_again_by_the_clock(app, anonymous, client, r
 def test_a_delivery_replayed_after_the_dedup_window_is_buffered_again_and_changes_nothing(
     app, anonymous, client, redis_client, run_jobs, monkeypatch
 ):
-    monkeypatch.setattr(buffer_module, "DEDUP_TTL_SECONDS", 1)
+    monkeypatch.setattr(push_module, "DEDUP_TTL_SECONDS", 1)
     connection_id = make_connection()
     assert deliver(anonymous, connection_id, "04").json["status"] == "queued"
     assert deliver(anonymous, connection_id, "04").json["status"] == "duplicate"

@@ -8,7 +8,8 @@ import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from jobs.buffer import DUPLICATE, EVENTS_KEY, PUSHED, PUSHED_NEEDS_DRAIN, SHARDS, PushConnection, shard_of
+from jobs.buffer import DUPLICATE, EVENTS_KEY, PUSHED, PUSHED_NEEDS_DRAIN, SHARDS, shard_of
+from jobs.push import PushConnection
 from tests.services import free_port
 from webhooks.handoff import GroupPush
 

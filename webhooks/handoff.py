@@ -13,7 +13,7 @@ larger calls. Every event is still in Redis before its request is answered.
 import threading
 from collections.abc import Callable, Sequence
 
-from jobs.buffer import PushedEvent
+from jobs.push import PushedEvent
 
 # Events per script call; more wait for the next call.
 MAX_BATCH = 64

@@ -28,8 +28,9 @@ from connections.credentials import Vault
 from db.ids import is_public_id
 from db.session import get_sessionmaker
 from db.types import utcnow
-from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, PushConnection, envelope, shard_of
+from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, envelope, shard_of
 from jobs.counters import count_delivery
+from jobs.push import PushConnection
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
 from stores.woocommerce.mapping import MappingError

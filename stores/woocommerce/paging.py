@@ -9,6 +9,9 @@ single use. Two walks are offered:
   changes while we read it would skip records; a keyset does not.
 - `iter_ids`: every id of a collection (`_fields=id`), for reconciliation. Positions can
   shift while it runs, so callers confirm what looks missing before acting on it.
+
+`with_variations` follows a page of products with each variable one's variations, named as
+webhooks name them.
 """
 
 import queue
@@ -168,3 +171,34 @@ def prefetched(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
 _PAGE, _DONE, _ERROR = object(), object(), object()
 # The GIL switch interval while a prefetch runs (Python's default is 5 ms).
 PREFETCH_SWITCH_INTERVAL_SECONDS = 0.0005
+
+
+def with_variations(client: WooCommerceClient, page: Page) -> list[tuple[dict, str | None]]:
+    """A page's products, each variable one followed by its variations (with the parent's id)."""
+    records: list[tuple[dict, str | None]] = []
+    for product in page.records:
+        records.append((product, None))
+        if product.get("type") == "variable":
+            records.extend((variation, str(product.get("id"))) for variation in _variations(client, product))
+    return records
+
+
+def _variations(client: WooCommerceClient, product: dict) -> list[dict]:
+    """Every variation of a variable product, page by page, named as webhooks name them."""
+    variations: list[dict] = []
+    page = 1
+    while True:
+        response = client.get(f"products/{product['id']}/variations", {"per_page": 100, "page": page})
+        batch = [item for item in response.body if isinstance(item, dict)] if isinstance(response.body, list) else []
+        variations.extend(_full_name(variation, product) for variation in batch)
+        if len(batch) < 100 or page >= (response.total_pages or page):
+            return variations
+        page += 1
+
+
+def _full_name(variation: dict, product: dict) -> dict:
+    """The variations endpoint names a variation "L, Red"; webhooks "Variable Jacket - L, Red"."""
+    name, parent_name = variation.get("name"), product.get("name")
+    if isinstance(name, str) and isinstance(parent_name, str) and name and not name.startswith(parent_name):
+        return {**variation, "name": f"{parent_name} - {name}"}
+    return variation
