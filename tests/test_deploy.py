@@ -111,6 +111,7 @@ def test_app_json_describes_the_heroku_app():
     processes = procfile()
     assert set(processes) == set(PROCESSES)
     assert processes["release"] == "python -m db.migrate"
+    assert app["scripts"]["postdeploy"] == processes["release"]
     assert set(app["formation"]) == set(PROCESSES) - {"release"}
     for name, formation in app["formation"].items():
         assert formation["quantity"] >= 1 and formation["size"], name
@@ -119,6 +120,7 @@ def test_app_json_describes_the_heroku_app():
     env = app["env"]
     assert env["ADMIN_TOKEN"]["generator"] == env["SECRET_KEY"]["generator"] == "secret"
     assert env["PUBLIC_URL"]["required"] is True and "value" not in env["PUBLIC_URL"]
+    assert env["TRUSTED_PROXY_COUNT"]["value"] == "1"  # Heroku's router, else every client shares one address
 
 
 def test_the_readme_deploys_with_what_the_repository_has():
