@@ -4,6 +4,7 @@ Jobs are enqueued by dotted name, so the web process never imports job code.
 """
 
 import functools
+from collections.abc import Sequence
 from datetime import timedelta
 
 from redis import Redis
@@ -74,8 +75,8 @@ def queue(name: str, connection: Redis) -> Queue:
     return made
 
 
-def event_retry(retry_seconds: tuple[int, ...]) -> Retry:
-    """Retry an event job that failed for a passing reason after each of these delays."""
+def event_retry(retry_seconds: Sequence[int]) -> Retry:
+    """Retry a job on the events queue that failed for a passing reason after each of these delays."""
     return Retry(max=len(retry_seconds), interval=list(retry_seconds))
 
 
@@ -153,7 +154,7 @@ def enqueue_refresh(
             connection_id,
             resource,
             waiting,
-            retry=Retry(max=len(REFRESH_RETRY_SECONDS), interval=REFRESH_RETRY_SECONDS),
+            retry=event_retry(REFRESH_RETRY_SECONDS),
             job_timeout=REFRESH_JOB_TIMEOUT_SECONDS,
             result_ttl=RESULT_TTL_SECONDS,
             description=f"ask the store about {resource} {', '.join(waiting[:5])} of {connection_id}",
@@ -172,7 +173,7 @@ def enqueue_registration(redis: Redis, connection_id: str, *, job_timeout: int):
     return queue(EVENTS_QUEUE, redis).enqueue(
         REGISTER_WEBHOOKS,
         connection_id,
-        retry=Retry(max=len(REGISTRATION_RETRY_SECONDS), interval=REGISTRATION_RETRY_SECONDS),
+        retry=event_retry(REGISTRATION_RETRY_SECONDS),
         job_timeout=job_timeout,
         result_ttl=RESULT_TTL_SECONDS,
         description=f"register the webhooks of {connection_id} on its store",

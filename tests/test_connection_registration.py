@@ -14,6 +14,7 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from jobs.queues import EVENTS_QUEUE, queue
 from tests.conftest import ADMIN_TOKEN
 from tests.services import free_port, wait_until
+from tests.test_duplicate_stores import body_for
 from tests.test_parent_refresh import run_scheduled_now
 from web import create_app
 from webhooks.registration import TOPICS
@@ -21,17 +22,6 @@ from webhooks.registration import TOPICS
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Heroku's router answers 503 to any request still unanswered after this long.
 HEROKU_ROUTER_SECONDS = 30
-
-
-def body_for(store, **overrides) -> dict:
-    return {
-        "name": "Shop",
-        "external_system": "woocommerce",
-        "api_url": store.base_url,
-        "access_token": store.key,
-        "secret": store.secret,
-        **overrides,
-    }
 
 
 def test_a_create_answers_before_slow_pings_and_a_worker_registers_the_webhooks(start_service, store):
