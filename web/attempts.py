@@ -17,6 +17,10 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
+# What a count that Redis cannot take may raise: redis-py's errors, and the ValueError it lets
+# out of a read that timed out on a connection it was closing ("I/O operation on closed file").
+NOT_COUNTED = (RedisError, OSError, ValueError)
+
 # Wrong tokens one client address may send per minute; the next attempt is refused with 429.
 FAILED_ATTEMPTS_PER_MINUTE = 10
 KEY_PREFIX = "storelink:failed-admin-tokens"
@@ -37,7 +41,7 @@ class FailedAttempts:
             if self.limiter.test(self.limit, address):
                 return None
             reset_at, _ = self.limiter.get_window_stats(self.limit, address)
-        except RedisError as error:
+        except NOT_COUNTED as error:
             log.warning("wrong admin tokens not counted (Redis unavailable: %s)", type(error).__name__)
             return None
         return max(1, math.ceil(reset_at - time.time()))
@@ -46,5 +50,5 @@ class FailedAttempts:
         """Count one wrong token from `address`."""
         try:
             self.limiter.hit(self.limit, address)
-        except RedisError as error:
+        except NOT_COUNTED as error:
             log.warning("wrong admin token not counted (Redis unavailable: %s)", type(error).__name__)
