@@ -17,9 +17,11 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
-# What a count that Redis cannot take may raise: redis-py's errors, and the ValueError it lets
-# out of a read that timed out on a connection it was closing ("I/O operation on closed file").
-NOT_COUNTED = (RedisError, OSError, ValueError)
+# What a count that Redis cannot take may raise: redis-py's errors, and what it lets out of a
+# connection torn down under a read that was waiting on it (seen under load: ValueError "I/O
+# operation on closed file", AttributeError on the parser's buffer). Counting is a guard, not
+# the request: whatever it raises, the token is still checked and the request answered.
+NOT_COUNTED = (RedisError, OSError, ValueError, AttributeError)
 
 # Wrong tokens one client address may send per minute; the next attempt is refused with 429.
 FAILED_ATTEMPTS_PER_MINUTE = 10
