@@ -87,6 +87,29 @@ DRAIN_EVENTS = "jobs.events.drain_events"
 DRAIN_JOB_TIMEOUT_SECONDS = 900
 
 
+def _enqueue(
+    redis: Redis,
+    function: str,
+    *args,
+    retry_seconds: Sequence[int],
+    timeout: int,
+    description: str,
+    delay_seconds: int = 0,
+):
+    """Queue `function(*args)` on the events queue (in `delay_seconds`), retried after each of
+    `retry_seconds`; answer the RQ job."""
+    events = queue(EVENTS_QUEUE, redis)
+    options = {
+        "retry": event_retry(retry_seconds),
+        "job_timeout": timeout,
+        "result_ttl": RESULT_TTL_SECONDS,
+        "description": description,
+    }
+    if delay_seconds:
+        return events.enqueue_in(timedelta(seconds=delay_seconds), function, *args, **options)
+    return events.enqueue(function, *args, **options)
+
+
 def enqueue_event(
     redis: Redis,
     connection_id: str,
@@ -98,28 +121,28 @@ def enqueue_event(
     retry_seconds: tuple[int, ...],
 ):
     """Queue one delivery for the workers; answer the RQ job."""
-    return queue(EVENTS_QUEUE, redis).enqueue(
+    return _enqueue(
+        redis,
         INGEST_EVENT,
         connection_id,
         resource,
         event,
         payload,
         received_at,
-        retry=event_retry(retry_seconds),
-        job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
-        result_ttl=RESULT_TTL_SECONDS,
+        retry_seconds=retry_seconds,
+        timeout=EVENT_JOB_TIMEOUT_SECONDS,
         description=f"{resource}.{event} {payload.get('id')} for {connection_id}",
     )
 
 
 def enqueue_drain(redis: Redis, shard: int, *, retry_seconds: tuple[int, ...]):
     """Queue a job that stores the buffered events of one shard."""
-    return queue(EVENTS_QUEUE, redis).enqueue(
+    return _enqueue(
+        redis,
         DRAIN_EVENTS,
         shard,
-        retry=event_retry(retry_seconds),
-        job_timeout=DRAIN_JOB_TIMEOUT_SECONDS,
-        result_ttl=RESULT_TTL_SECONDS,
+        retry_seconds=retry_seconds,
+        timeout=DRAIN_JOB_TIMEOUT_SECONDS,
         description=f"store buffered events of shard {shard}",
     )
 
@@ -141,23 +164,25 @@ def enqueue_refresh(
 ) -> int:
     """Queue a read of these records from the store (in `delay_seconds`), but for those a queued
     read already covers; answer how many."""
-    waiting = []
-    for external_id in dict.fromkeys(external_ids):
-        key = REFRESH_PENDING_KEY.format(connection_id=connection_id, resource=resource, external_id=external_id)
-        if redis.set(key, 1, nx=True, ex=REFRESH_PENDING_TTL_SECONDS):
-            waiting.append(external_id)
+    wanted = list(dict.fromkeys(external_ids))
+    # One round trip for a burst: each id is marked pending unless a queued read already has it.
+    with redis.pipeline(transaction=False) as pipe:
+        for external_id in wanted:
+            key = REFRESH_PENDING_KEY.format(connection_id=connection_id, resource=resource, external_id=external_id)
+            pipe.set(key, 1, nx=True, ex=REFRESH_PENDING_TTL_SECONDS)
+        marked = pipe.execute()
+    waiting = [external_id for external_id, new in zip(wanted, marked, strict=True) if new]
     if waiting:
-        events = queue(EVENTS_QUEUE, redis)
-        enqueue = functools.partial(events.enqueue_in, timedelta(seconds=delay_seconds)) if delay_seconds else events.enqueue
-        enqueue(
+        _enqueue(
+            redis,
             REFRESH_RECORDS,
             connection_id,
             resource,
             waiting,
-            retry=event_retry(REFRESH_RETRY_SECONDS),
-            job_timeout=REFRESH_JOB_TIMEOUT_SECONDS,
-            result_ttl=RESULT_TTL_SECONDS,
+            retry_seconds=REFRESH_RETRY_SECONDS,
+            timeout=REFRESH_JOB_TIMEOUT_SECONDS,
             description=f"ask the store about {resource} {', '.join(waiting[:5])} of {connection_id}",
+            delay_seconds=delay_seconds,
         )
     return len(waiting)
 
@@ -170,12 +195,12 @@ REGISTRATION_RETRY_SECONDS = [10, 60, 300, 900]
 
 def enqueue_registration(redis: Redis, connection_id: str, *, job_timeout: int):
     """Queue the registration of a new connection's webhooks on its store."""
-    return queue(EVENTS_QUEUE, redis).enqueue(
+    return _enqueue(
+        redis,
         REGISTER_WEBHOOKS,
         connection_id,
-        retry=event_retry(REGISTRATION_RETRY_SECONDS),
-        job_timeout=job_timeout,
-        result_ttl=RESULT_TTL_SECONDS,
+        retry_seconds=REGISTRATION_RETRY_SECONDS,
+        timeout=job_timeout,
         description=f"register the webhooks of {connection_id} on its store",
     )
 
