@@ -128,4 +128,4 @@ def show(state_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="bin/demo-store")
