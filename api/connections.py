@@ -18,10 +18,11 @@ from api.schemas import (
     schedule_json,
     webhook_json,
 )
+from connections.reachability import delivery_warnings
 from db.ids import is_external_id
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_session
+from web.resources import connection_service, get_session, get_settings
 from webhooks.registration import registration_state
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
@@ -61,7 +62,8 @@ def _create(fields: dict):
         connection = connection_service().create(fields)
     except StoreError as error:
         return error_response(400, error.code, error.message)
-    return jsonify(_detail(connection)), 201, {"Location": url_for(".get", connection_id=connection.public_id)}
+    warnings = delivery_warnings(get_settings().public_url, connection.api_url)
+    return jsonify({**_detail(connection), "warnings": warnings}), 201, {"Location": url_for(".get", connection_id=connection.public_id)}
 
 
 @bp.get("")

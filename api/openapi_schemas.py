@@ -127,6 +127,11 @@ SCHEMAS = {
             },
             "webhooks": {"type": "array", "items": ref("Webhook")},
             "schedules": {"type": "array", "items": ref("Schedule")},
+            "warnings": {
+                "type": "array",
+                "items": STRING,
+                "description": "only in a creation's 201: why the store cannot deliver webhooks to PUBLIC_URL (empty when it may)",
+            },
         },
         ("id", "name", "external_system", "api_url", "access_token"),
     ),

@@ -8,6 +8,7 @@ from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
+from connections.delivery_gap import undelivered_changes
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
@@ -120,6 +121,7 @@ def status(connection_id: str):
             **schedule_json(schedule),
             "active_run": sync_run_json(running) if running else None,
         }
+    gap = undelivered_changes(get_session(), connection)
     return jsonify(
         id=connection.public_id,
         needs_attention=connection.needs_attention,
@@ -127,6 +129,10 @@ def status(connection_id: str):
         webhooks=webhooks,
         webhooks_ok=None if not store["reachable"] else bool(webhooks) and not any(w["needs_repair"] for w in webhooks),
         last_delivery_at=isoformat(max((w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None)),
+        # Polls that keep storing changes no delivery brought: webhooks that cannot reach us.
+        undelivered_changes=gap and {
+            "polls": gap.polls, "records": gap.records, "since": isoformat(gap.since), "message": gap.message,
+        },
         polling=polling,
         jobs=_jobs(connection.public_id),
     )

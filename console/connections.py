@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from connections.delivery_gap import undelivered_changes
 from console.blueprint import bp
 from console.health import health_of, last_delivery, webhook_report
 from db.models import SyncRun
@@ -59,6 +60,7 @@ def render_connection(
         connection=connection,
         report=report,
         last_delivery_at=last_delivery(connection),
+        undelivered=undelivered_changes(session, connection),
         runs=runs,
         active=active,
         failed=failed,

@@ -13,12 +13,13 @@ from marshmallow import ValidationError
 
 from api.schemas import ConnectionInput, VerifyInput
 from connections.identity import DuplicateStore
+from connections.reachability import delivery_warnings
 from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from db.types import utcnow
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service
+from web.resources import connection_service, get_settings
 
 FORM_FIELDS = (
     "name",
@@ -159,4 +160,6 @@ def _save(values: dict[str, str]):
         "on the store: reload this page to follow them.",
         "success",
     )
+    for warning in delivery_warnings(get_settings().public_url, connection.api_url):
+        flash(warning, "warning")
     return redirect(url_for("console.connection", connection_id=connection.public_id))

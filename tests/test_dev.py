@@ -3,6 +3,7 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -147,3 +148,27 @@ def test_bin_dev_writes_no_key_given_to_it_and_refuses_to_start_without_the_key_
     assert "Traceback" not in output
     generated = (checkout / "var" / "secret_key").read_text().strip()
     assert given not in output and generated not in output
+
+
+def test_bin_dev_prints_its_banner_once_the_port_answers(start_dev):
+    dev = start_dev()
+    dev.wait_ready()
+    banner = wait_until(lambda: "Storelink runs at" in dev.output() and dev.output(), what="the banner")
+    assert f"http://localhost:{dev.port}" in banner
+
+
+def test_bin_dev_prints_no_banner_while_nothing_listens_on_its_port(start_dev, tmp_path):
+    # The web process binds a Unix socket instead: the port never answers, the worker runs all the same.
+    dev = start_dev(GUNICORN_CMD_ARGS=f"--bind unix:{tmp_path / 'web.sock'}")
+    wait_until(lambda: (tmp_path / "web.sock").exists() and "Listening on" in dev.output(), timeout=60, what="web and worker up")
+    assert "Storelink runs at" not in dev.output()
+
+
+def test_bin_dev_refuses_a_port_another_program_holds(start_dev):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        dev = start_dev(PORT=str(holder.getsockname()[1]))
+        assert dev.process.wait(timeout=120) == 1
+    assert "is taken by another program" in dev.output()
+    assert "Storelink runs at" not in dev.output()
