@@ -8,9 +8,16 @@ from marshmallow import Schema, fields
 from api.representations import money, nullable_text, text, timestamp
 
 
+class StringMap(fields.Dict):
+    """An object of strings or nulls (the mapper checked each), answered as stored."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else dict(value)
+
+
 def _address(description: str) -> fields.Dict:
     """An object of strings or nulls, as the mapper copies it from the store."""
-    return fields.Dict(
+    return StringMap(
         keys=fields.String(),
         values=fields.String(allow_none=True),
         required=True,
