@@ -30,7 +30,11 @@ _PATH_PARAMETER = re.compile(r"{(\w+)}")
 SCHEMA_NAMES = {CONNECTION_PATCH: "ConnectionPatch", out.ErrorOut: "Error", out.ValidationErrorsOut: "ValidationErrors"}
 ADMIN_ERRORS = {
     401: Answer("missing or wrong bearer token", out.ErrorOut),
-    429: Answer("too many wrong admin tokens from this client address; see Retry-After", out.ErrorOut),
+    429: Answer(
+        "too many wrong admin tokens from this client address",
+        out.ErrorOut,
+        headers={"Retry-After": "seconds until a token from this address is looked at again"},
+    ),
 }
 NOT_FOUND = Answer("no such connection, or no such record in it", out.ErrorOut)
 INVALID = Answer("invalid fields, each named", out.ValidationErrorsOut)
@@ -47,9 +51,15 @@ def _field_attributes(self, field, **kwargs) -> dict:
 
 
 def _content(answer: Answer) -> dict:
-    if answer.schema is None:
-        return {"description": answer.description}
-    return {"description": answer.description, "content": {answer.media_type: {"schema": answer.schema}}}
+    response: dict = {"description": answer.description}
+    if answer.headers:
+        response["headers"] = {
+            name: {"description": description, "schema": {"type": "string"}}
+            for name, description in answer.headers.items()
+        }
+    if answer.schema is not None:
+        response["content"] = {answer.media_type: {"schema": answer.schema}}
+    return response
 
 
 def _answers(operation: Operation) -> dict[int, Answer]:

@@ -18,11 +18,13 @@ JSON = "application/json"
 
 @dataclass(frozen=True)
 class Answer:
-    """One status of an operation: what it means and, unless it has no body, its schema."""
+    """One status of an operation: what it means, unless it has no body its schema, and the
+    headers it sets (name: what it says)."""
 
     description: str
     schema: type[Schema] | Schema | dict | None = None
     media_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,14 @@ OPERATIONS = (
         "post", "/api/connections", "Verify, save, and queue the registration of its webhooks",
         body=ConnectionInput, headers=(IDEMPOTENCY_KEY,),
         answers={
-            201: Answer("created; webhooks_state is registering", out.ConnectionDetailOut),
+            201: Answer(
+                "created; webhooks_state is registering",
+                out.ConnectionDetailOut,
+                headers={
+                    "Location": "the connection's URL",
+                    "Idempotent-Replayed": "true when this replays the first answer to the same Idempotency-Key and body",
+                },
+            ),
             400: Answer("verification failed; nothing saved", out.ErrorOut),
             409: Answer(
                 "duplicate_store: connection_id names the connection that has this store and key; or "
@@ -86,7 +95,12 @@ OPERATIONS = (
     ),
     Operation(
         "delete", CONNECTION, "Remove the store's webhooks (best effort) and the connection",
-        answers={204: Answer("deleted; Storelink-Webhooks-Not-Removed lists store webhook ids that remain")},
+        answers={
+            204: Answer(
+                "deleted",
+                headers={"Storelink-Webhooks-Not-Removed": "the store's ids of webhooks it would not delete, if any"},
+            )
+        },
     ),
     Operation(
         "get", CONNECTION + "/orders", "Stored orders, newest modified first", query=PageQuery,
