@@ -7,17 +7,9 @@ from api.auth import require_admin_token
 from api.errors import error_response
 from api.idempotency import answer_once
 from api.inputs import load_body, load_query
-from api.schemas import (
-    ConnectionInput,
-    ConnectionPatch,
-    PageQuery,
-    VerifyInput,
-    connection_json,
-    order_json,
-    product_json,
-    schedule_json,
-    webhook_json,
-)
+from api.records import OrderOut, OrderPageOut, ProductOut, ProductPageOut
+from api.representations import ConnectionCreatedOut, ConnectionDetailOut, ConnectionListOut, VerificationOut
+from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, VerifyInput
 from connections.reachability import delivery_warnings
 from db.ids import is_external_id
 from db.models import Order, Product
@@ -28,14 +20,18 @@ from webhooks.registration import registration_state
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
 
+# The schemas that dump these answers also document them (api.openapi).
+_DETAIL = ConnectionDetailOut()
+_CREATED = ConnectionCreatedOut()
+_LIST = ConnectionListOut()
+_VERIFICATION = VerificationOut()
+_ORDER, _ORDER_PAGE = OrderOut(), OrderPageOut()
+_PRODUCT, _PRODUCT_PAGE = ProductOut(), ProductPageOut()
+
 
 def _detail(connection) -> dict:
-    return {
-        **connection_json(connection),
-        "webhooks_state": registration_state([webhook.status for webhook in connection.webhooks]),
-        "webhooks": [webhook_json(webhook) for webhook in connection.webhooks],
-        "schedules": [schedule_json(schedule) for schedule in connection.schedules],
-    }
+    state = registration_state([webhook.status for webhook in connection.webhooks])
+    return _DETAIL.dump((connection, {"webhooks_state": state}))
 
 
 @bp.post("/verify")
@@ -45,8 +41,9 @@ def verify():
     try:
         verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
     except StoreError as error:
-        return jsonify(ok=False, error=error.to_dict())
-    return jsonify(ok=True, store={**verification.store, "auth_mode": verification.auth_mode})
+        return jsonify(_VERIFICATION.dump({"ok": False, "error": error.to_dict()}))
+    store = {**verification.store, "auth_mode": verification.auth_mode}
+    return jsonify(_VERIFICATION.dump({"ok": True, "store": store}))
 
 
 @bp.post("")
@@ -62,14 +59,16 @@ def _create(fields: dict):
         connection = connection_service().create(fields)
     except StoreError as error:
         return error_response(400, error.code, error.message)
+    state = registration_state([webhook.status for webhook in connection.webhooks])
     warnings = delivery_warnings(get_settings().public_url, connection.api_url)
-    return jsonify({**_detail(connection), "warnings": warnings}), 201, {"Location": url_for(".get", connection_id=connection.public_id)}
+    created = _CREATED.dump((connection, {"webhooks_state": state, "warnings": warnings}))
+    return jsonify(created), 201, {"Location": url_for(".get", connection_id=connection.public_id)}
 
 
 @bp.get("")
 def list_connections():
     """Every active connection."""
-    return jsonify(items=[connection_json(connection) for connection in connection_service().list_active()])
+    return jsonify(_LIST.dump({"items": connection_service().list_active()}))
 
 
 @bp.get("/<connection_id>")
@@ -106,7 +105,7 @@ def delete(connection_id: str):
     return response
 
 
-def _page(model, connection_id: str, serialize):
+def _page(model, connection_id: str, page_schema):
     connection = connection_service().get(connection_id)
     query = load_query(PageQuery())
     conditions = [model.connection_id == connection.id]
@@ -123,7 +122,8 @@ def _page(model, connection_id: str, serialize):
         .limit(query["per_page"])
         .offset((query["page"] - 1) * query["per_page"])
     )
-    return jsonify(items=[serialize(row) for row in rows], page=query["page"], per_page=query["per_page"], total=total)
+    page = {"items": rows, "page": query["page"], "per_page": query["per_page"], "total": total}
+    return jsonify(page_schema.dump(page))
 
 
 def _one(model, connection_id: str, external_id: str):
@@ -138,7 +138,7 @@ def _one(model, connection_id: str, external_id: str):
 @bp.get("/<connection_id>/orders")
 def list_orders(connection_id: str):
     """Stored orders, newest modified first."""
-    return _page(Order, connection_id, lambda order: order_json(order, with_line_items=False))
+    return _page(Order, connection_id, _ORDER_PAGE)
 
 
 @bp.get("/<connection_id>/orders/<external_id>")
@@ -147,13 +147,13 @@ def get_order(connection_id: str, external_id: str):
     order = _one(Order, connection_id, external_id)
     if order is None:
         return error_response(404, "not_found", "no order with that id in this connection")
-    return jsonify(order_json(order, with_line_items=True))
+    return jsonify(_ORDER.dump(order))
 
 
 @bp.get("/<connection_id>/products")
 def list_products(connection_id: str):
     """Stored products and variations, newest modified first."""
-    return _page(Product, connection_id, product_json)
+    return _page(Product, connection_id, _PRODUCT_PAGE)
 
 
 @bp.get("/<connection_id>/products/<external_id>")
@@ -162,4 +162,4 @@ def get_product(connection_id: str, external_id: str):
     product = _one(Product, connection_id, external_id)
     if product is None:
         return error_response(404, "not_found", "no product with that id in this connection")
-    return jsonify(product_json(product))
+    return jsonify(_PRODUCT.dump(product))

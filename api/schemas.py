@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, time
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from api.records import OrderOut, OrderSummaryOut, ProductOut
+from api.representations import ConnectionOut, ScheduleOut, SyncRunOut, WebhookOut, isoformat
 from db.models import ENTITIES
 from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
 
@@ -73,11 +75,6 @@ class OrderStart(fields.Field):
         return None if value is None else isoformat(value)
 
 
-def isoformat(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z`."""
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("must not be blank")
@@ -141,95 +138,34 @@ class PageQuery(Schema):
     modified_since = OrderStart()
 
 
+# The output side: api.representations' schemas dump every answer (and document it).
+_CONNECTION = ConnectionOut()
+_WEBHOOK = WebhookOut()
+_ORDER = OrderOut()
+_ORDER_SUMMARY = OrderSummaryOut()
+_PRODUCT = ProductOut()
+_SCHEDULE = ScheduleOut()
+_SYNC_RUN = SyncRunOut()
+
+
 def connection_json(connection) -> dict:
     """A connection as the API shows it: the access token masked, the secret never."""
-    return {
-        "id": connection.public_id,
-        "name": connection.name,
-        "external_system": connection.external_system,
-        "api_url": connection.api_url,
-        "access_token": connection.access_token_masked,
-        "order_start": isoformat(connection.order_start),
-        "warehouse": connection.warehouse,
-        "company_group": connection.company_group,
-        "auth_mode": connection.auth_mode,
-        "store": connection.store or {},
-        "created_at": isoformat(connection.created_at),
-        "updated_at": isoformat(connection.updated_at),
-    }
+    return _CONNECTION.dump(connection)
 
 
 def webhook_json(webhook) -> dict:
     """One registered webhook."""
-    return {
-        "topic": webhook.topic,
-        "store_webhook_id": webhook.store_webhook_id,
-        "status": webhook.status,
-        "delivery_url": webhook.delivery_url,
-        "error": webhook.error,
-        "last_delivery_at": isoformat(webhook.last_delivery_at),
-    }
+    return _WEBHOOK.dump(webhook)
 
 
 def order_json(order, *, with_line_items: bool) -> dict:
     """An order in the read API's shape."""
-    data = {
-        "external_id": order.external_id,
-        "number": order.number,
-        "status": order.status,
-        "currency": order.currency,
-        "total": order.total,
-        "subtotal": order.subtotal,
-        "total_tax": order.total_tax,
-        "shipping_total": order.shipping_total,
-        "discount_total": order.discount_total,
-        "payment_method": order.payment_method,
-        "customer": order.customer,
-        "billing": order.billing,
-        "shipping": order.shipping,
-        "created_at": isoformat(order.created_at),
-        "modified_at": isoformat(order.modified_at),
-        "paid_at": isoformat(order.paid_at),
-        "completed_at": isoformat(order.completed_at),
-        "warehouse": order.warehouse,
-        "deleted": order.deleted,
-    }
-    if with_line_items:
-        data["line_items"] = [
-            {
-                "external_id": item.external_id,
-                "product_external_id": item.product_external_id,
-                "variation_external_id": item.variation_external_id,
-                "sku": item.sku,
-                "name": item.name,
-                "quantity": item.quantity,
-                "price": item.price,
-                "total": item.total,
-            }
-            for item in order.line_items
-        ]
-    return data
+    return (_ORDER if with_line_items else _ORDER_SUMMARY).dump(order)
 
 
 def product_json(product) -> dict:
     """A product or variation in the read API's shape."""
-    return {
-        "external_id": product.external_id,
-        "parent_external_id": product.parent_external_id,
-        "type": product.type,
-        "name": product.name,
-        "sku": product.sku,
-        "status": product.status,
-        "price": product.price,
-        "regular_price": product.regular_price,
-        "sale_price": product.sale_price,
-        "stock_quantity": product.stock_quantity,
-        "stock_status": product.stock_status,
-        "manage_stock": product.manage_stock,
-        "created_at": isoformat(product.created_at),
-        "modified_at": isoformat(product.modified_at),
-        "deleted": product.deleted,
-    }
+    return _PRODUCT.dump(product)
 
 
 class ScheduleInput(Schema):
@@ -253,33 +189,9 @@ class SyncInput(Schema):
 
 def schedule_json(schedule) -> dict:
     """A schedule and where polling stands."""
-    return {
-        "entity": schedule.entity,
-        "interval_minutes": schedule.interval_minutes,
-        "full_every_minutes": schedule.full_every_minutes,
-        "active": schedule.active,
-        "cursor": isoformat(schedule.cursor),
-        "trash_cursor": isoformat(schedule.trash_cursor),
-        "last_poll_at": isoformat(schedule.last_poll_at),
-        "last_full_at": isoformat(schedule.last_full_at),
-        "next_poll_at": isoformat(schedule.next_poll_at) if schedule.active else None,
-    }
+    return _SCHEDULE.dump(schedule)
 
 
 def sync_run_json(run) -> dict:
     """A sync run and its progress."""
-    return {
-        "run_id": run.public_id,
-        "entity": run.entity,
-        "full": run.full,
-        "trigger": run.trigger,
-        "status": run.status,
-        "pages_done": run.pages_done,
-        "pages_total": run.pages_total,
-        "records": run.records,
-        "deleted": run.deleted,
-        "error": run.error,
-        "created_at": isoformat(run.created_at),
-        "started_at": isoformat(run.started_at),
-        "finished_at": isoformat(run.finished_at),
-    }
+    return _SYNC_RUN.dump(run)

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
-from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
+from api.representations import ScheduleListOut, SyncRunListOut, SyncStartOut
+from api.schemas import ScheduleInput, SyncInput, schedule_json, sync_run_json
+from api.status_representation import ConnectionStatusOut
 from connections.delivery_gap import undelivered_changes
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
@@ -21,13 +23,18 @@ bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
 
 RECENT_RUNS_SHOWN = 10
+# The schemas that dump these answers also document them (api.openapi).
+_SCHEDULES = ScheduleListOut()
+_SYNC_START = SyncStartOut()
+_SYNC_RUNS = SyncRunListOut()
+_STATUS = ConnectionStatusOut()
 
 
 @bp.get("/<connection_id>/schedules")
 def list_schedules(connection_id: str):
     """The polling schedule of each entity."""
     connection = connection_service().get(connection_id)
-    return jsonify(items=[schedule_json(schedule) for schedule in connection.schedules])
+    return jsonify(_SCHEDULES.dump({"items": connection.schedules}))
 
 
 @bp.put("/<connection_id>/schedules/<entity>")
@@ -62,7 +69,7 @@ def sync_now(connection_id: str):
         )
     except RedisError:
         return error_response(503, "unavailable", "the queue is unavailable; try again shortly")
-    return jsonify({**sync_run_json(run), "created": created}), 202
+    return jsonify(_SYNC_START.dump((run, {"created": created}))), 202
 
 
 @bp.get("/<connection_id>/sync-runs")
@@ -72,7 +79,7 @@ def list_sync_runs(connection_id: str):
     runs = get_session().scalars(
         select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(RECENT_RUNS_SHOWN)
     )
-    return jsonify(items=[sync_run_json(run) for run in runs])
+    return jsonify(_SYNC_RUNS.dump({"items": runs}))
 
 
 @bp.get("/<connection_id>/sync-runs/<run_id>")
@@ -110,31 +117,33 @@ def status(connection_id: str):
                 "missing_on_store": store["reachable"] and live is None,
                 # Paused, disabled or missing: nothing is delivered until a poll repairs it.
                 "needs_repair": needs_repair(live) if store["reachable"] else None,
-                "last_delivery_at": isoformat(webhook.last_delivery_at),
+                "last_delivery_at": webhook.last_delivery_at,
                 "error": webhook.error,
             }
         )
     polling = {}
     for schedule in connection.schedules:
         running = active_run(get_session(), connection.id, schedule.entity)
-        polling[schedule.entity] = {
-            **schedule_json(schedule),
-            "active_run": sync_run_json(running) if running else None,
-        }
-    gap = undelivered_changes(get_session(), connection)
+        polling[schedule.entity] = (schedule, {"active_run": running})
     return jsonify(
-        id=connection.public_id,
-        needs_attention=connection.needs_attention,
-        store=store,
-        webhooks=webhooks,
-        webhooks_ok=None if not store["reachable"] else bool(webhooks) and not any(w["needs_repair"] for w in webhooks),
-        last_delivery_at=isoformat(max((w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None)),
-        # Polls that keep storing changes no delivery brought: webhooks that cannot reach us.
-        undelivered_changes=gap and {
-            "polls": gap.polls, "records": gap.records, "since": isoformat(gap.since), "message": gap.message,
-        },
-        polling=polling,
-        jobs=_jobs(connection.public_id),
+        _STATUS.dump(
+            {
+                "id": connection.public_id,
+                "needs_attention": connection.needs_attention,
+                "store": store,
+                "webhooks": webhooks,
+                "webhooks_ok": None
+                if not store["reachable"]
+                else bool(webhooks) and not any(w["needs_repair"] for w in webhooks),
+                "last_delivery_at": max(
+                    (w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None
+                ),
+                # Polls that keep storing changes no delivery brought: webhooks that cannot reach us.
+                "undelivered_changes": undelivered_changes(get_session(), connection),
+                "polling": polling,
+                "jobs": _jobs(connection.public_id),
+            }
+        )
     )
 
 
@@ -145,16 +154,7 @@ def _jobs(connection_id: str) -> dict:
         queued = queued_counts(redis)
         # Deliveries accepted but not stored yet, in the shard this connection's events go to.
         buffered = get_buffer().waiting(shard_of(connection_id))
-        failed = [
-            {
-                "job_id": job.job_id,
-                "queue": job.queue,
-                "description": job.description,
-                "reason": job.reason,
-                "failed_at": isoformat(job.failed_at),
-            }
-            for job in failed_jobs(redis, connection_id)
-        ]
+        failed = failed_jobs(redis, connection_id)
     except RedisError:
         return {"available": False}
     return {"available": True, "queued": queued, "buffered_events": buffered, "failed": failed}

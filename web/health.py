@@ -5,15 +5,19 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.representations import HealthOut, ReadinessOut
 from web.resources import get_redis, get_session
 
 bp = Blueprint("health", __name__)
+# The schemas that dump these answers also document them (api.openapi).
+_HEALTH = HealthOut()
+_READINESS = ReadinessOut()
 
 
 @bp.get("/healthz")
 def healthz():
     """The process answers."""
-    return jsonify(status="ok")
+    return jsonify(_HEALTH.dump({"status": "ok"}))
 
 
 @bp.get("/readyz")
@@ -29,4 +33,5 @@ def readyz():
     except RedisError:
         checks["redis"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    answer = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return jsonify(_READINESS.dump(answer)), 200 if ready else 503
