@@ -543,3 +543,10 @@ def test_fail_next_answers_with_the_status_then_recovers(shop, http, app):
     assert (failed.status_code, failed.headers["Retry-After"]) == (503, "2")
     assert data(gql(http, shop, app.access_token, "{ shop { name } }"))
     assert [r.status for r in shop.requests] == [503, 200]
+
+
+def test_faults_can_pick_a_graphql_call_by_what_it_asks_for(shop, http, app):
+    shop.fail_next("webhookSubscriptionCreate", 500)
+    assert gql(http, shop, app.access_token, "{ shop { name } }").status_code == 200
+    assert gql(http, shop, app.access_token, CREATE, {"topic": "ORDERS_CREATE", "uri": "https://a.example/h"}
+               ).status_code == 500

@@ -261,6 +261,10 @@ class ShopifyEmulator:
 
     # -- webhooks -------------------------------------------------------------------------
 
+    def create_subscription(self, app: App, topic: str, uri: str, **fields: Any) -> Subscription:
+        """Subscribe as the app would through webhookSubscriptionCreate (topic: "ORDERS_CREATE"...)."""
+        return self.webhooks.add(app.id, topic, uri, api_version=self.webhook_api_version, **fields)
+
     def subscriptions(self, app: App | None = None) -> list[Subscription]:
         """Live subscriptions (of one app, or all)."""
         with self.webhooks.lock:
@@ -287,7 +291,7 @@ class ShopifyEmulator:
 
     def fail_next(self, path_substring: str, status: int, count: int = 1, retry_after: int | str | None = None,
                   body: Any = None, method: str | None = None) -> None:
-        """Answer the next `count` requests whose path contains `path_substring` with `status`."""
+        """Answer the next `count` requests whose path (or GraphQL body) contains `path_substring` with `status`."""
         self.faults.fail_next(Failure(path_substring, status, count, retry_after, body, method))
 
     def delay_next(self, path_substring: str, seconds: float, count: int = 1) -> None:

@@ -63,7 +63,11 @@ class WsgiApp:
         recorded = RecordedRequest(method, path, query_string, Headers(EnvironHeaders(environ)), _read_body(environ),
                                    query=dict(parse_qsl(query_string)))
         emulator.requests.append(recorded)
-        delay, failure = emulator.faults.take(path + (f"?{query_string}" if query_string else ""), method)
+        # Every API call goes to one path: faults also match the GraphQL document (a field, a mutation).
+        target = path + (f"?{query_string}" if query_string else "")
+        if GRAPHQL_PATH.match(path):
+            target += " " + recorded.body.decode("utf-8", "replace")
+        delay, failure = emulator.faults.take(target, method)
         if delay:
             time.sleep(delay)
         answer = _failure(failure) if failure is not None else self._route(recorded)
