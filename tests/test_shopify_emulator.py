@@ -6,14 +6,17 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 import requests
 
 from stores.transport import CheckedAddressAdapter
 from stores.urls import StoreUrlError, check_store_url
-from tests.resolver import loopback_myshopify
+from tests.resolver import loopback_myshopify, subprocess_environment
 from tests.services import wait_until
 from tests.shopify_emulator import API_VERSION, ManualClock, ShopifyEmulator
 from tests.woo_emulator import CaptureServer
@@ -550,3 +553,13 @@ def test_faults_can_pick_a_graphql_call_by_what_it_asks_for(shop, http, app):
     assert gql(http, shop, app.access_token, "{ shop { name } }").status_code == 200
     assert gql(http, shop, app.access_token, CREATE, {"topic": "ORDERS_CREATE", "uri": "https://a.example/h"}
                ).status_code == 500
+
+
+def test_subprocesses_get_the_override_from_their_environment(tmp_path):
+    probe = "import socket; print(sorted({i[4][0] for i in socket.getaddrinfo('a-shop.myshopify.com', 443)}))"
+    environment = {**os.environ, **subprocess_environment()}
+    result = subprocess.run([sys.executable, "-c", probe], env=environment, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "['127.0.0.1']"), result.stderr
+    unpatched = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert unpatched.stdout.strip() != "['127.0.0.1']"  # no such name here, or Shopify's wildcard DNS

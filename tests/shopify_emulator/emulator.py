@@ -60,17 +60,14 @@ class ShopifyEmulator:
         self.shop_id = 60_123_456_789
         self.clock: Callable[[], float] = clock or time.time
         self.supported_versions = tuple(supported_versions)
-        self.serve_version = serve_version
-        self.webhook_api_version = webhook_api_version
+        self.serve_version, self.webhook_api_version = serve_version, webhook_api_version
         self.max_query_cost = max_query_cost
         # [UNCERTAIN] HTTP status of a THROTTLED answer: 200 (usual) or 429.
         self.throttled_status = throttled_status
         self.auto_deliver = auto_deliver
-        self.retry_delays = tuple(retry_delays)
-        self.max_consecutive_failures = max_consecutive_failures
+        self.retry_delays, self.max_consecutive_failures = tuple(retry_delays), max_consecutive_failures
         self.duplicate_probability = duplicate_probability
-        self.connect_timeout, self.delivery_timeout = connect_timeout, delivery_timeout
-        self.delivery_verify = delivery_verify
+        self.connect_timeout, self.delivery_timeout, self.delivery_verify = connect_timeout, delivery_timeout, delivery_verify
         # Shopify refuses http:// delivery addresses; tests' receivers are often plain http.
         self.require_https_uri = require_https_uri
         # [UNCERTAIN] what orders/delete and products/delete carry besides the id.
