@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 import requests
@@ -563,3 +564,30 @@ def test_subprocesses_get_the_override_from_their_environment(tmp_path):
     assert (result.returncode, result.stdout.strip()) == (0, "['127.0.0.1']"), result.stderr
     unpatched = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert unpatched.stdout.strip() != "['127.0.0.1']"  # no such name here, or Shopify's wildcard DNS
+
+
+def test_a_receiver_slower_than_the_delivery_timeout_counts_as_a_failure(shop, http, app):
+    shop.delivery_timeout = 0.2
+    release = threading.Event()
+
+    def slow(capture):
+        release.wait(5)
+        return 200
+
+    with CaptureServer(responder=slow) as receiver:
+        made = subscribe(http, shop, app, "ORDERS_CREATE", receiver.url)
+        shop.create_order()
+        [result] = shop.deliver_pending()
+        release.set()
+    assert not result.success and isinstance(result.error, requests.Timeout)
+    node = data(gql(http, shop, app.access_token, f'{{ node(id: "{made["id"]}") {{ ... on WebhookSubscription {{ id }} }} }}'))
+    assert node == {"node": {"id": made["id"]}}
+    assert shop.subscriptions(app)[0].consecutive_failures == 1 and len(shop.pending_deliveries) == 1
+
+
+@pytest.mark.parametrize("missing, status", [("404", 404), ("redirect", 301)])
+def test_a_shop_that_does_not_exist_answers_404_or_a_redirect(shop, http, app, missing, status):
+    shop.missing_shop = missing
+    response = http.post(shop.graphql_url(), json={"query": "{ shop { name } }"}, allow_redirects=False,
+                         headers={"X-Shopify-Access-Token": app.access_token})
+    assert response.status_code == status and "application/json" not in response.headers["Content-Type"]

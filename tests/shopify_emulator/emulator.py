@@ -22,7 +22,7 @@ from .bulk import BulkOperations
 from .cost import MAX_QUERY_COST, Bucket
 from .graph import Context
 from .mutations import other_node, subscriptions_connection
-from .server import VERSION, WsgiApp
+from .server import WsgiApp
 from .store import Store
 from .tls import create_certificates
 from .webhooks import (
@@ -70,6 +70,8 @@ class ShopifyEmulator:
         self.connect_timeout, self.delivery_timeout, self.delivery_verify = connect_timeout, delivery_timeout, delivery_verify
         # Shopify refuses http:// delivery addresses; tests' receivers are often plain http.
         self.require_https_uri = require_https_uri
+        # No such shop: "404" (a page) or "redirect" (to shopify.com) for every request.
+        self.missing_shop: str | None = None
         # [UNCERTAIN] what orders/delete and products/delete carry besides the id.
         self.deletion_payload_fields = tuple(deletion_payload_fields)
         self.requests: list[RecordedRequest] = []
@@ -141,14 +143,7 @@ class ShopifyEmulator:
 
     def version_served(self, requested: str) -> str | None:
         """The version answering a request for `requested` (unsupported ones fall forward); None: 404."""
-        if self.serve_version:
-            return self.serve_version
-        if not VERSION.match(requested):
-            return None
-        if requested == "unstable" or requested in self.supported_versions or requested in RELEASE_CANDIDATES:
-            return requested
-        stable = sorted(self.supported_versions)
-        return stable[0] if requested < stable[0] else stable[-1]
+        return shop.version_served(requested, self.supported_versions, RELEASE_CANDIDATES, self.serve_version)
 
     @property
     def bucket_size(self) -> float:

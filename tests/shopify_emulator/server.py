@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from .emulator import ShopifyEmulator
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
-VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 BULK_PATH = re.compile(r"^/bulk-results/(?P<token>[\w-]+)\.jsonl$")
 NOT_FOUND = {"errors": "Not Found"}
 
@@ -76,6 +75,11 @@ class WsgiApp:
 
     def _route(self, request: RecordedRequest) -> Answer:
         emulator = self.emulator
+        if emulator.missing_shop == "redirect":
+            return 301, [("Location", "https://www.shopify.com/"), ("Content-Type", "text/html")], b""
+        if emulator.missing_shop:
+            page = b"<html><body><h1>Sorry, this shop is currently unavailable.</h1></body></html>"
+            return 404, [("Content-Type", "text/html; charset=utf-8"), ("powered-by", "Shopify")], page
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if request.path == "/admin/oauth/access_token":
             if request.method != "POST":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import rest
+
+VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 if TYPE_CHECKING:
     from .emulator import ShopifyEmulator
@@ -43,3 +47,17 @@ def payload(emulator: ShopifyEmulator, topic: str, record: dict[str, Any]) -> di
     if topic.startswith("orders/"):
         return rest.order_json(record, emulator.timezone)
     return rest.product_json(record, emulator.timezone)
+
+
+def version_served(requested: str, supported: Iterable[str], candidates: Iterable[str],
+                   forced: str | None) -> str | None:
+    """The version that answers a request for `requested`: itself when supported or a release
+    candidate, else the oldest supported (older) or newest (newer); None for no version at all."""
+    if forced:
+        return forced
+    if not VERSION.match(requested):
+        return None
+    if requested == "unstable" or requested in supported or requested in candidates:
+        return requested
+    stable = sorted(supported)
+    return stable[0] if requested < stable[0] else stable[-1]
