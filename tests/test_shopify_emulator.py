@@ -591,3 +591,12 @@ def test_a_shop_that_does_not_exist_answers_404_or_a_redirect(shop, http, app, m
     response = http.post(shop.graphql_url(), json={"query": "{ shop { name } }"}, allow_redirects=False,
                          headers={"X-Shopify-Access-Token": app.access_token})
     assert response.status_code == status and "application/json" not in response.headers["Content-Type"]
+
+
+def test_actual_cost_counts_nested_connections_by_what_they_returned(shop, http, app):
+    for n in range(3):
+        shop.create_product(title=f"P{n}", variants=[{"sku": f"S{n}-{v}"} for v in range(2)])
+    query = "{ products(first: 10) { edges { node { id variants(first: 90) { nodes { sku } } } } } }"
+    cost = gql(http, shop, app.access_token, query).json()["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == 2 + 10 * (1 + 2 + 90 * 1)
+    assert cost["actualQueryCost"] == 2 + 3 * (1 + 2 + 2 * 1)

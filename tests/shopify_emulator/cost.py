@@ -141,18 +141,20 @@ class CostCounter:
                 total += 1 + self._selection_cost(node.selection_set, named)
         return total
 
-    def _node_cost(self, node: FieldNode, connection: GraphQLObjectType) -> int:
-        """The cost of one node of a connection, from whichever of edges { node } / nodes is selected."""
-        cost = 0
+    def _node_selections(self, node: FieldNode, connection: GraphQLObjectType):
+        """(selection set, node type) of whichever of `nodes { }` / `edges { node { } }` is selected."""
         for sub, field in self._fields(node.selection_set, connection):
             if sub.name.value == "nodes":
-                cost = max(cost, 1 + self._selection_cost(sub.selection_set, get_named_type(field.type)))
+                yield sub.selection_set, get_named_type(field.type)
             elif sub.name.value == "edges":
-                edge = get_named_type(field.type)
-                for inner, inner_field in self._fields(sub.selection_set, edge):
+                for inner, inner_field in self._fields(sub.selection_set, get_named_type(field.type)):
                     if inner.name.value == "node":
-                        cost = max(cost, 1 + self._selection_cost(inner.selection_set, get_named_type(inner_field.type)))
-        return cost or 1
+                        yield inner.selection_set, get_named_type(inner_field.type)
+
+    def _node_cost(self, node: FieldNode, connection: GraphQLObjectType) -> int:
+        """The requested cost of one node of a connection."""
+        costs = [1 + self._selection_cost(selection, type_) for selection, type_ in self._node_selections(node, connection)]
+        return max(costs, default=1)
 
     def actual(self, data: Any, operation: OperationDefinitionNode | None = None) -> int:
         """The cost of what was returned."""
@@ -171,8 +173,10 @@ class CostCounter:
             if is_leaf_type(named) or value is None:
                 continue
             if _is_connection(named):
-                items = value.get("nodes") or [e.get("node") for e in value.get("edges") or []]
-                total += 2 + max(1, len(items)) * self._node_cost(node, named) if items else 2
+                items = value.get("nodes") or [edge.get("node") for edge in value.get("edges") or []]
+                selections = list(self._node_selections(node, named))
+                total += 2 + sum(max([1 + self._actual(selection, type_, item) for selection, type_ in selections],
+                                     default=1) for item in items if item is not None)
             elif isinstance(field.type, (GraphQLList, GraphQLNonNull)) and isinstance(value, list):
                 total += sum(1 + self._actual(node.selection_set, named, item) for item in value if item is not None)
             else:
