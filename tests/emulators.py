@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from tests.shopify_emulator import App, ShopifyEmulator
+from tests.shopify_emulator import App, ManualClock, ShopifyEmulator
 from tests.woo_emulator import WooEmulator
 
 # Logical topics, the same for every system.
 TOPICS = ("order.created", "order.updated", "order.deleted", "product.created", "product.updated", "product.deleted")
-# Logical fault targets: what kind of call fails.
+# Logical fault targets: what kind of call fails ("token": the token grant, where a system has one).
 FAULT_TARGETS = ("orders", "products", "webhooks", "verify", "token")
 
 
@@ -65,7 +65,10 @@ class StoreEmulator(Protocol):
         """Make the store stop delivering one logical topic, as it does after repeated failures."""
 
     def fail_next(self, target: str, status: int, count: int = 1, retry_after: int | None = None) -> None:
-        """Fail the next `count` calls of a kind (FAULT_TARGETS) with `status`."""
+        """Fail the next `count` calls of a kind (FAULT_TARGETS) with `status`; ValueError if the system has none."""
+
+    def tick(self, seconds: float = 1) -> None:
+        """Move the store's clock on, when it runs on a ManualClock (record times are whole seconds)."""
 
 
 class WooStore:
@@ -73,8 +76,7 @@ class WooStore:
 
     system = "woocommerce"
     has_restore = True
-    FAULTS = {"orders": "/orders", "products": "/products", "webhooks": "/webhooks", "verify": "system_status",
-              "token": "system_status"}
+    FAULTS = {"orders": "/orders", "products": "/products", "webhooks": "/webhooks", "verify": "system_status"}
 
     def __init__(self, emulator: WooEmulator):
         self.emulator = emulator
@@ -136,7 +138,10 @@ class WooStore:
         self.emulator.set_webhook_status(hook.id, "disabled")  # what 7 failed deliveries in a row do
 
     def fail_next(self, target: str, status: int, count: int = 1, retry_after: int | None = None) -> None:
-        self.emulator.fail_next(self.FAULTS[target], status, count=count, retry_after=retry_after)
+        self.emulator.fail_next(_fault_path(self, target), status, count=count, retry_after=retry_after)
+
+    def tick(self, seconds: float = 1) -> None:
+        _tick(self.emulator.clock, seconds)
 
 
 class ShopifyStore:
@@ -208,4 +213,20 @@ class ShopifyStore:
         self.emulator.webhooks.removed.append(subscription)
 
     def fail_next(self, target: str, status: int, count: int = 1, retry_after: int | None = None) -> None:
-        self.emulator.fail_next(self.FAULTS[target], status, count=count, retry_after=retry_after)
+        self.emulator.fail_next(_fault_path(self, target), status, count=count, retry_after=retry_after)
+
+    def tick(self, seconds: float = 1) -> None:
+        _tick(self.emulator.clock, seconds)
+
+
+def _fault_path(adapter: WooStore | ShopifyStore, target: str) -> str:
+    """What the emulator's fail_next matches for a logical target."""
+    try:
+        return adapter.FAULTS[target]
+    except KeyError:
+        raise ValueError(f"{adapter.system} has no {target!r} calls to fail (targets: {sorted(adapter.FAULTS)})") from None
+
+
+def _tick(clock: Any, seconds: float) -> None:
+    if isinstance(clock, ManualClock):
+        clock.advance(seconds)

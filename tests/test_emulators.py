@@ -10,7 +10,7 @@ from requests_oauthlib import OAuth1
 
 from tests.emulators import TOPICS, ShopifyStore, StoreEmulator, WooStore
 from tests.resolver import loopback_myshopify
-from tests.shopify_emulator import API_VERSION, ShopifyEmulator
+from tests.shopify_emulator import API_VERSION, ManualClock, ShopifyEmulator
 from tests.woo_emulator import CaptureServer, WooEmulator
 
 
@@ -125,3 +125,33 @@ def test_fail_next_fails_the_kind_of_call_named(system):
     adapter.fail_next("orders", 503)
     assert list_orders(adapter) == 503
     assert list_orders(adapter) == 200
+
+
+def test_a_fault_target_the_system_lacks_is_refused_by_name():
+    with WooEmulator() as emulator:
+        with pytest.raises(ValueError, match="woocommerce has no 'token' calls"):
+            WooStore(emulator).fail_next("token", 503)
+
+
+def test_the_token_grant_can_fail_where_there_is_one():
+    with loopback_myshopify(), ShopifyEmulator() as emulator, requests.Session() as session:
+        adapter = ShopifyStore(emulator, kind="dev_dashboard")
+        fields = adapter.connection_fields()
+        assert not fields["access_token"].startswith("shpat_")  # the Client ID
+        adapter.fail_next("token", 503)
+        session.trust_env = False
+        form = {"grant_type": "client_credentials", "client_id": fields["access_token"], "client_secret": fields["secret"]}
+        grant = lambda: session.post(f"{fields['api_url']}/admin/oauth/access_token", data=form,  # noqa: E731
+                                     verify=adapter.ca_file)
+        assert grant().status_code == 503
+        assert grant().json()["access_token"].startswith("shpat_")
+
+
+def test_tick_moves_a_manual_clock_so_changes_are_newer():
+    clock = ManualClock("2026-11-27T10:00:00Z")
+    with loopback_myshopify(), ShopifyEmulator(clock=clock) as emulator:
+        adapter = ShopifyStore(emulator)
+        order = adapter.create_order()
+        adapter.tick()
+        adapter.change_order(order)
+        assert emulator.get_order(int(order))["updated_at"] == "2026-11-27T05:00:01-05:00"

@@ -114,7 +114,8 @@ class GraphqlApi:
             return self.emulator.throttled_status, {
                 "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": RATE_LIMIT_DOCS}}],
                 "extensions": {"cost": cost}}
-        result = self.execute(context, document, variables, operation_name)
+        with self.emulator.store.lock:  # a consistent view, as a database transaction gives
+            result = self.execute(context, document, variables, operation_name)
         actual = counter.actual(result.data, operation) if operation and result.data else requested
         actual = min(actual, requested)
         bucket.give_back(requested - actual)
