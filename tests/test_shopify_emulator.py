@@ -476,15 +476,18 @@ def test_duplicates_repeat_the_same_delivery(shop, http, app, receiver):
     assert (first.body, first.headers["X-Shopify-Webhook-Id"]) == (second.body, second.headers["X-Shopify-Webhook-Id"])
 
 
-def test_uninstalling_delivers_app_uninstalled_and_drops_the_subscriptions(shop, http, app, receiver):
+def test_uninstalling_delivers_app_uninstalled_to_that_app_and_drops_its_subscriptions(shop, http, app, receiver):
     subscribe(http, shop, app, "APP_UNINSTALLED", receiver.url)
     subscribe(http, shop, app, "ORDERS_CREATE", receiver.url)
+    other = shop.create_legacy_app()
+    kept = shop.create_subscription(other, "APP_UNINSTALLED", receiver.url + "/other")
     shop.uninstall_app(app)
     shop.create_order()
     shop.deliver_pending()
-    assert [c.headers["X-Shopify-Topic"] for c in receiver.captures] == ["app/uninstalled"]
+    assert [(c.path, c.headers["X-Shopify-Topic"]) for c in receiver.captures] == [("/", "app/uninstalled")]
+    assert receiver.captures[0].headers["X-Shopify-Hmac-Sha256"] == expected_hmac(receiver.captures[0].body, app.secret)
     assert json.loads(receiver.captures[0].body)["myshopify_domain"] == "storelink-test.myshopify.com"
-    assert shop.subscriptions() == []
+    assert shop.subscriptions() == [kept]
 
 
 def test_subscribing_to_orders_needs_read_orders(shop, http):

@@ -123,7 +123,7 @@ class BulkOperations:
                    "completed_at": utc_time(record.completed_at), "created_at": utc_time(record.created_at),
                    "error_code": record.error_code.lower() if record.error_code else None,
                    "status": record.status.lower(), "type": "query"}
-        self.emulator.webhooks.event("bulk_operations/finish", payload, self.emulator.apps.apps)
+        self.emulator.webhooks.event("bulk_operations/finish", payload, self.emulator.apps.apps, record.app_id)
 
     def _poll(self, record: Operation) -> None:
         """Reading a RUNNING operation moves it on; it completes after `polls_to_complete` reads."""

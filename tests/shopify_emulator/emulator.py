@@ -188,7 +188,7 @@ class ShopifyEmulator:
     def uninstall_app(self, app: App) -> None:
         """Uninstall: tokens revoked, app/uninstalled delivered, the app's subscriptions then deleted."""
         self.apps.uninstall(app)
-        self.webhooks.event("app/uninstalled", rest.shop_json(shop.shop_json_fields(self)), self.apps.apps)
+        self.webhooks.event("app/uninstalled", rest.shop_json(shop.shop_json_fields(self)), self.apps.apps, app.id)
         for subscription in self.webhooks.for_app(app.id):
             self.webhooks.remove(subscription.id, drop_queued=False)
 

@@ -142,8 +142,9 @@ class Webhooks:
 
     # -- events ---------------------------------------------------------------------------
 
-    def event(self, rest_topic: str, payload: dict[str, Any], apps: dict[int, Any]) -> None:
-        """Queue a delivery per subscription on this topic whose app is installed and may read it."""
+    def event(self, rest_topic: str, payload: dict[str, Any], apps: dict[int, Any], only_app: int | None = None) -> None:
+        """Queue a delivery per subscription on this topic whose app is installed and may read it
+        (`only_app`: the one app an event concerns, as app/uninstalled)."""
         settings = self._settings()
         now = self.clock()
         triggered = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -151,7 +152,7 @@ class Webhooks:
         with self.lock:
             for subscription in list(self.subscriptions.values()):
                 app = apps.get(subscription.app_id)
-                if TOPICS.get(subscription.topic) != rest_topic or app is None:
+                if TOPICS.get(subscription.topic) != rest_topic or app is None or only_app not in (None, app.id):
                     continue
                 if rest_topic != "app/uninstalled" and not app.installed:
                     continue
