@@ -79,7 +79,15 @@ PATHS = {
     },
     "/api/connections/{connection_id}": {
         "parameters": [CONNECTION_ID],
-        "get": _admin({"summary": "One connection, its webhooks and schedules", "responses": {"200": json_body(ref("Connection"), "the connection")}}),
+        "get": _admin(
+            {
+                "summary": "One connection, its webhooks and schedules",
+                "responses": {
+                    "200": json_body(ref("Connection"), "the connection"),
+                    "410": json_body(ref("Error"), "connection_deleted: its stored orders and products stay readable"),
+                },
+            }
+        ),
         "patch": _admin(
             {
                 "summary": "Change fields; new credentials are verified and webhooks re-registered",
@@ -100,7 +108,7 @@ PATHS = {
     },
     "/api/connections/{connection_id}/orders": {
         "parameters": [CONNECTION_ID],
-        "get": _admin({"summary": "Stored orders, newest modified first", "parameters": PAGING, "responses": {"200": json_body(_page_of("Order"), "a page")}}),
+        "get": _admin({"summary": "Stored orders, newest modified first (also of a deleted connection)", "parameters": PAGING, "responses": {"200": json_body(_page_of("Order"), "a page")}}),
     },
     "/api/connections/{connection_id}/orders/{external_id}": {
         "parameters": [CONNECTION_ID, EXTERNAL_ID],
