@@ -484,8 +484,8 @@ def test_a_sync_waiting_for_its_store_says_what_it_waits_for(console, connect, c
     post(console, f"/connections/{connection['id']}/sync", {"entity": "orders"})
     run_jobs()
     page = text(console.get(f"/connections/{connection['id']}"))
-    assert "Running, waiting for the store: the store answered 503" in page
-    assert "attempt 2 of 6 at " in page
+    assert "Running, store failing (the store answered 503" in page
+    assert "retry 1 of 5 in 60 s, at " in page
 
 
 def test_the_progress_endpoint_needs_the_session(anonymous, console, connect):
