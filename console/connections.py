@@ -33,7 +33,7 @@ def connections():
     return render_template(
         "console/connections.html",
         connections=items,
-        health=health_of(items, get_redis()),
+        health=health_of(items, get_redis(), get_session()),
         removed=removed_connections(get_session()),
     )
 

@@ -100,6 +100,14 @@ BY_CODE = {
 }
 
 
+TROUBLES = (NOT_ANSWERING, TOO_SLOW, BUSY, FAILING, TLS, KEYS_REFUSED, NO_PERMISSION, REDIRECTED, NOT_FOUND, UNEXPECTED)
+
+
+def trouble_in(reason: str | None) -> Trouble | None:
+    """The kind of failure a run's `error` (as `explain` wrote it) names, or None."""
+    return next((trouble for trouble in TROUBLES if (reason or "").startswith(trouble.title + " (")), None)
+
+
 def trouble_of(error: StoreError) -> Trouble:
     """The kind of failure `error` is."""
     if error.code == errors.UNREACHABLE:
