@@ -1,10 +1,13 @@
-"""Template filters that lay values out for reading: store URLs that wrap only between their parts."""
+"""Template filters that lay values out for reading: store URLs that wrap only between their parts,
+a store's failure in plain words."""
 
 import re
 
 from markupsafe import Markup, escape
 
 from console.blueprint import bp
+from jobs.store_trouble import explain
+from stores.woocommerce.errors import StoreError
 
 # Where a URL may wrap: before each `/`, `.`, `?` and `&` after the scheme, never inside a
 # name or between a host and its port.
@@ -21,3 +24,9 @@ def url_text(url: str | None) -> Markup:
     parts = _BREAKS.split(rest)
     head = escape(scheme + separator)
     return head + Markup("<wbr>").join(escape(part) for part in parts)
+
+
+@bp.app_template_filter("store_trouble")
+def store_trouble(error: StoreError) -> str:
+    """What went wrong with the store and what to do, as jobs say it (`jobs.store_trouble`)."""
+    return explain(error)

@@ -14,7 +14,9 @@ from stores.woocommerce.errors import StoreError
 
 # The ExpectedFailure classes by dotted name, as a failed job's last line names them; listed
 # here because the process reading failed jobs (web) need not import the jobs raising them.
-EXPECTED_FAILURE_NAMES = frozenset({"jobs.polls.PollFailed", "jobs.registration.RegistrationIncomplete"})
+EXPECTED_FAILURE_NAMES = frozenset(
+    {"jobs.polls.PollFailed", "jobs.refresh.StoreUnavailable", "jobs.registration.RegistrationIncomplete"}
+)
 
 
 class ExpectedFailure(Exception):

@@ -12,6 +12,8 @@ import config
 from jobs import poll_waits
 from jobs.polls import PollFailed
 from jobs.queues import POLLS_QUEUE, SERIALIZER, queue
+from jobs.refresh import StoreUnavailable, refresh_records
+from jobs.registration import RegistrationIncomplete, register_connection_webhooks
 from jobs.store_trouble import ExpectedFailure
 from jobs.worker import Worker
 from stores.woocommerce.client import RetryPolicy
@@ -125,3 +127,30 @@ def test_the_failed_registry_keeps_the_plain_reason(client, store, connect, run_
     [job_id] = FailedJobRegistry(POLLS_QUEUE, connection=redis_client, serializer=SERIALIZER).get_job_ids()
     exc_string = Job.fetch(job_id, connection=redis_client, serializer=SERIALIZER).latest_result().exc_string
     assert exc_string.strip().splitlines()[-1].startswith("jobs.polls.PollFailed: Polling orders of “Corner shop”")
+
+
+def test_a_registration_the_store_fails_says_so_plainly(client, store):
+    response = client.post(
+        "/api/connections",
+        json={"name": "Corner shop", "external_system": "woocommerce", "api_url": store.base_url,
+              "access_token": store.key, "secret": store.secret},
+    )
+    connection_id = response.json["id"]
+    store.fail_next("webhooks", 503, count=100)  # the listing too: the store cannot be asked
+    with pytest.raises(RegistrationIncomplete) as listing_failed:
+        register_connection_webhooks(connection_id)
+    assert str(listing_failed.value).startswith("Registering the webhooks of “Corner shop” failed: The store is failing (")
+    store.clear_faults()
+    store.fail_next("webhooks", 500, count=2, method="POST")  # two topics refused, the rest registered
+    with pytest.raises(RegistrationIncomplete) as refused:
+        register_connection_webhooks(connection_id)
+    assert str(refused.value).startswith("The store did not register 2 of the 8 webhooks of “Corner shop” (")
+    assert "What to do: The store pings each webhook's delivery address" in str(refused.value)
+
+
+def test_a_record_the_store_cannot_be_asked_about_fails_plainly(client, store, connect):
+    connection = connect(name="Corner shop")
+    store.stop()
+    with pytest.raises(StoreUnavailable) as failed:
+        refresh_records(connection["id"], "order", ["7", "8"])
+    assert str(failed.value).startswith("Asking the store of “Corner shop” about order 7, 8 failed: The store is not answering (")
