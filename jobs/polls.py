@@ -27,7 +27,7 @@ from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
 from jobs.store_trouble import ExpectedFailure, explain
 from stores.woocommerce.client import WooCommerceClient
-from stores.woocommerce.errors import StoreError
+from stores.woocommerce.errors import UNREACHABLE, StoreError
 from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched, with_variations
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,9 @@ class _Poll:
         try:
             service.heal_webhooks(connection)
         except StoreError as error:
-            if error.status == 401:
+            # Refused keys, or a store not answering at all: every later call would fail alike
+            # (each after a timeout), so the run waits for the store now.
+            if error.status == 401 or error.code == UNREACHABLE:
                 raise
             log.warning("sync %s: webhook health check failed: %s", self.run_id, error.message)
 
@@ -142,7 +144,7 @@ class _Poll:
         try:
             service.refresh_store_facts(connection)
         except StoreError as error:
-            if error.status == 401:
+            if error.status == 401 or error.code == UNREACHABLE:
                 raise
             log.warning("sync %s: reading the store's settings failed: %s", self.run_id, error.message)
 

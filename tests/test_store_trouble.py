@@ -154,3 +154,15 @@ def test_a_record_the_store_cannot_be_asked_about_fails_plainly(client, store, c
     with pytest.raises(StoreUnavailable) as failed:
         refresh_records(connection["id"], "order", ["7", "8"])
     assert str(failed.value).startswith("Asking the store of “Corner shop” about order 7, 8 failed: The store is not answering (")
+
+
+def test_a_store_not_answering_is_waited_for_at_the_first_call_not_after_every_calls_timeout(
+    client, store, connect, run_jobs, short_store_timeout
+):
+    connection = connect()
+    store.delay_next("webhooks", 3)  # the poll's first call: checking the webhooks
+    store.requests.clear()
+    run = sync(client, connection["id"], "orders")
+    run_jobs()
+    assert sync_run(client, connection["id"], run["run_id"])["error"].startswith("store not answering in time (")
+    assert not [request for request in store.requests if request.path.endswith(("/orders", "/system_status"))]
