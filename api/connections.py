@@ -1,17 +1,17 @@
 """Admin API: connections, their webhooks, and the orders and products they brought in."""
 
 from flask import Blueprint, Response, jsonify, url_for
-from sqlalchemy import func, select
 
 from api.auth import require_admin_token
 from api.errors import error_response
 from api.idempotency import answer_once
 from api.inputs import load_body, load_query
+from api.record_queries import find_record, readable_connection, record_page
 from api.records import OrderOut, OrderPageOut, ProductOut, ProductPageOut
 from api.representations import ConnectionCreatedOut, ConnectionDetailOut, ConnectionListOut, VerificationOut
-from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, VerifyInput
+from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, VerifyInput, isoformat
+from connections.errors import ConnectionNotFound
 from connections.reachability import delivery_warnings
-from db.ids import is_external_id
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_session, get_settings
@@ -73,8 +73,17 @@ def list_connections():
 
 @bp.get("/<connection_id>")
 def get(connection_id: str):
-    """One connection with its webhooks and schedules."""
-    return jsonify(_detail(connection_service().get(connection_id)))
+    """One connection with its webhooks and schedules; a deleted one is 410, its records still readable."""
+    try:
+        return jsonify(_detail(connection_service().get(connection_id)))
+    except ConnectionNotFound:
+        removed = readable_connection(get_session(), connection_id)  # ConnectionNotFound again: 404
+    return error_response(
+        410,
+        "connection_deleted",
+        f"the connection was deleted at {isoformat(removed.deleted_at)}; its stored orders and products stay "
+        "readable under its /orders and /products",
+    )
 
 
 @bp.patch("/<connection_id>")
@@ -106,33 +115,17 @@ def delete(connection_id: str):
 
 
 def _page(model, connection_id: str, page_schema):
-    connection = connection_service().get(connection_id)
-    query = load_query(PageQuery())
-    conditions = [model.connection_id == connection.id]
-    if "status" in query:
-        conditions.append(model.status == query["status"])
-    if "modified_since" in query:
-        conditions.append(model.modified_at >= query["modified_since"])
     session = get_session()
-    total = session.scalar(select(func.count()).select_from(model).where(*conditions))
-    rows = session.scalars(
-        select(model)
-        .where(*conditions)
-        .order_by(model.modified_at.desc(), model.id.desc())
-        .limit(query["per_page"])
-        .offset((query["page"] - 1) * query["per_page"])
-    )
+    connection = readable_connection(session, connection_id)
+    query = load_query(PageQuery())
+    total, rows = record_page(session, model, connection.id, query)
     page = {"items": rows, "page": query["page"], "per_page": query["per_page"], "total": total}
     return jsonify(page_schema.dump(page))
 
 
 def _one(model, connection_id: str, external_id: str):
-    connection = connection_service().get(connection_id)
-    if not is_external_id(external_id):
-        return None
-    return get_session().scalar(
-        select(model).where(model.connection_id == connection.id, model.external_id == external_id)
-    )
+    session = get_session()
+    return find_record(session, model, readable_connection(session, connection_id).id, external_id)
 
 
 @bp.get("/<connection_id>/orders")

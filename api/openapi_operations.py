@@ -82,7 +82,10 @@ OPERATIONS = (
     ),
     Operation(
         "get", CONNECTION, "One connection, its webhooks and schedules",
-        answers={200: Answer("the connection", out.ConnectionDetailOut)},
+        answers={
+            200: Answer("the connection", out.ConnectionDetailOut),
+            410: Answer("connection_deleted: its stored orders and products stay readable", out.ErrorOut),
+        },
     ),
     Operation(
         "patch", CONNECTION, "Change fields; new credentials are verified and webhooks re-registered",
@@ -103,7 +106,7 @@ OPERATIONS = (
         },
     ),
     Operation(
-        "get", CONNECTION + "/orders", "Stored orders, newest modified first", query=PageQuery,
+        "get", CONNECTION + "/orders", "Stored orders, newest modified first (also of a deleted connection)", query=PageQuery,
         answers={200: Answer("a page", records.OrderPageOut)},
     ),
     Operation(

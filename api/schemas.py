@@ -75,6 +75,11 @@ class OrderStart(fields.Field):
         return None if value is None else isoformat(value)
 
 
+def start_of_today() -> datetime:
+    """The default order start, in the API and the console alike: midnight UTC of the current day."""
+    return datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+
+
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("must not be blank")
@@ -111,7 +116,7 @@ class ConnectionInput(CredentialsInput):
     """The store owner's form."""
 
     name = Text(required=True, validate=[validate.Length(min=1, max=NAME_MAX), _not_blank])
-    order_start = OrderStart(load_default=None)
+    order_start = OrderStart(load_default=start_of_today)
     warehouse = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
     company_group = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
 

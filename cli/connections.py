@@ -26,7 +26,7 @@ def list_connections() -> None:
     """Every active connection, one line each: id, health, webhooks, last delivery, failed jobs, name and store."""
     with service() as use_cases:
         items = use_cases.list_active()
-        health = health_of(items, redis())
+        health = health_of(items, redis(), use_cases.session)
         if not items:
             click.echo("No connections.")
         for connection in items:
@@ -36,6 +36,7 @@ def list_connections() -> None:
                 f"{connection.public_id}  {'ok' if state.ok else 'ATTENTION'}  "
                 f"webhooks {state.webhooks_active}/{state.webhooks_total} active  "
                 f"last delivery {when(state.last_delivery_at)}  failed jobs {failed}  "
+                f"{state.cause + '  ' if state.cause else ''}"
                 f"{connection.name} <{connection.api_url}>"
             )
 

@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from api.record_queries import record_counts, removed_connections
 from connections.delivery_gap import undelivered_changes
 from console.blueprint import bp
 from console.health import health_of, last_delivery, webhook_report
@@ -30,7 +31,12 @@ SCHEDULE_LIMITS = {
 def connections():
     """External system connectors: every active connection and its health at a glance."""
     items = connection_service().list_active()
-    return render_template("console/connections.html", connections=items, health=health_of(items, get_redis()))
+    return render_template(
+        "console/connections.html",
+        connections=items,
+        health=health_of(items, get_redis(), get_session()),
+        removed=removed_connections(get_session()),
+    )
 
 
 def render_connection(
@@ -62,6 +68,7 @@ def render_connection(
         last_delivery_at=last_delivery(connection),
         undelivered=undelivered_changes(session, connection),
         runs=runs,
+        counts=record_counts(session, connection.id),
         active=active,
         failed=failed,
         schedule_errors=schedule_errors or {},
@@ -80,7 +87,9 @@ def connection(connection_id: str):
 @bp.get("/connections/<connection_id>/delete")
 def confirm_delete(connection_id: str):
     """Ask before deleting: the store's webhooks go too."""
-    return render_template("console/confirm_delete.html", connection=connection_service().get(connection_id))
+    connection = connection_service().get(connection_id)
+    counts = record_counts(get_session(), connection.id)
+    return render_template("console/confirm_delete.html", connection=connection, counts=counts)
 
 
 @bp.post("/connections/<connection_id>/delete")

@@ -4,10 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from connections.service import ConnectionService
-from db.models import Connection
+from db.models import RUN_FAILED, RUN_SUCCEEDED, Connection, SyncRun
 from jobs.failures import failed_job_counts
+from jobs.store_trouble import trouble_in
 from stores.woocommerce.errors import StoreError
 from webhooks.registration import STATUS_REGISTERING, list_store_webhooks
 
@@ -24,6 +27,7 @@ class Health:
     last_poll_at: dict[str, datetime | None]
     needs_attention: str | None
     failed_jobs: int | None  # None: the queue could not be asked
+    cause: str | None = None  # why the last poll of some entity failed, when the store caused it
 
     @property
     def webhooks_ok(self) -> bool:
@@ -33,15 +37,16 @@ class Health:
     @property
     def ok(self) -> bool:
         """Nothing for an operator to look at."""
-        return self.webhooks_ok and not self.needs_attention and not self.failed_jobs
+        return self.webhooks_ok and not self.needs_attention and not self.failed_jobs and not self.cause
 
 
-def health_of(connections: list[Connection], redis) -> dict[str, Health]:
+def health_of(connections: list[Connection], redis, session: Session) -> dict[str, Health]:
     """Each connection's health by its public id, read from the database and RQ only."""
     try:
         failed = failed_job_counts(redis, [connection.public_id for connection in connections])
     except RedisError:
         failed = {}
+    causes = failed_poll_causes(session, [connection.id for connection in connections])
     return {
         connection.public_id: Health(
             webhooks_active=sum(webhook.status == ACTIVE for webhook in connection.webhooks),
@@ -50,9 +55,27 @@ def health_of(connections: list[Connection], redis) -> dict[str, Health]:
             last_poll_at={schedule.entity: schedule.last_poll_at for schedule in connection.schedules},
             needs_attention=connection.needs_attention,
             failed_jobs=failed.get(connection.public_id),
+            cause=causes.get(connection.id),
         )
         for connection in connections
     }
+
+
+def failed_poll_causes(session: Session, connection_pks: list[int]) -> dict[int, str]:
+    """Per connection, what the store did wrong when the last finished poll of an entity failed."""
+    latest = (
+        select(func.max(SyncRun.id))
+        .where(SyncRun.connection_id.in_(connection_pks), SyncRun.status.in_((RUN_SUCCEEDED, RUN_FAILED)))
+        .group_by(SyncRun.connection_id, SyncRun.entity)
+    )
+    causes: dict[int, str] = {}
+    for connection_pk, status, error in session.execute(
+        select(SyncRun.connection_id, SyncRun.status, SyncRun.error).where(SyncRun.id.in_(latest)).order_by(SyncRun.id)
+    ):
+        trouble = trouble_in(error) if status == RUN_FAILED else None
+        if trouble is not None:
+            causes[connection_pk] = trouble.waiting
+    return causes
 
 
 def last_delivery(connection: Connection) -> datetime | None:

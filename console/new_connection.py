@@ -11,13 +11,12 @@ import json
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
-from api.schemas import ConnectionInput, VerifyInput
+from api.schemas import ConnectionInput, VerifyInput, start_of_today
 from connections.identity import DuplicateStore
 from connections.reachability import delivery_warnings
 from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
-from db.types import utcnow
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_settings
 
@@ -105,7 +104,7 @@ def new_connection():
     """The empty form: WooCommerce, orders from today."""
     session.pop(VERIFIED, None)
     values = dict.fromkeys(FORM_FIELDS, "")
-    values.update(external_system="woocommerce", order_start=utcnow().date().isoformat())
+    values.update(external_system="woocommerce", order_start=start_of_today().date().isoformat())
     return _form(values)
 
 

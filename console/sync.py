@@ -57,7 +57,8 @@ def edit_schedule(connection_id: str, entity: str):
     )
     get_session().commit()
     state = every(values["interval_minutes"]) if values["active"] else "paused"
-    flash(f"Polling of {entity} is now {state}.", "success")
+    # Shown in the schedule's card, where the page lands, rather than at the top, out of sight.
+    flash(f"Polling of {entity} is now {state}.", f"success@schedule-{entity}")
     return _back(connection_id, f"schedule-{entity}")
 
 
@@ -70,18 +71,19 @@ def sync_now(connection_id: str):
     except ValidationError as error:
         flash(f"Nothing to sync: {'; '.join(error.messages.get('entity', []))}", "error")
         return _back(connection_id, "sync")
+    card = f"schedule-{values['entity']}"  # the entity's card, where its progress shows
     try:
         _, created = start_sync(
             get_session(), get_redis(), connection, values["entity"], full=values["full"], trigger="manual"
         )
     except RedisError:
-        flash(QUEUE_DOWN, "error")
-        return _back(connection_id, "sync")
+        flash(QUEUE_DOWN, f"error@{card}")
+        return _back(connection_id, card)
     if created:
-        flash(f"Sync of {values['entity']} started.", "success")
+        flash(f"Sync of {values['entity']} started.", f"success@{card}")
     else:
-        flash(f"A sync of {values['entity']} is already under way; showing it.", "info")
-    return _back(connection_id, "sync")
+        flash(f"A sync of {values['entity']} is already under way; showing it.", f"info@{card}")
+    return _back(connection_id, card)
 
 
 @bp.get("/connections/<connection_id>/sync-runs/<run_id>.json")
@@ -101,10 +103,10 @@ def retry_job(connection_id: str, job_id: str):
     try:
         retried = retry_failed_job(get_redis(), connection.public_id, job_id)
     except RedisError:
-        flash(QUEUE_DOWN, "error")
+        flash(QUEUE_DOWN, "error@failed-jobs")
         return _back(connection_id, "failed-jobs")
     if retried:
-        flash("The job is back in its queue; a worker will run it again.", "success")
+        flash("The job is back in its queue; a worker will run it again.", "success@failed-jobs")
     else:
-        flash("That job is no longer failed (already retried, or expired).", "info")
+        flash("That job is no longer failed (already retried, or expired).", "info@failed-jobs")
     return _back(connection_id, "failed-jobs")

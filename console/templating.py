@@ -100,7 +100,9 @@ def run_summary(run) -> str:
         return f"Failed: {run.error or 'no reason recorded'}"
     if run.status == "succeeded":
         deleted = f", {run.deleted} marked deleted" if run.deleted else ""
-        return f"Done: {run.pages_done} pages, {run.records} records stored{deleted}"
+        # Records are counted only when stored anew or changed: 0 means all were up to date.
+        stored = f"{run.records} records stored" if run.records else "nothing new"
+        return f"Done: {run.pages_done} pages, {stored}{deleted}"
     if run.error:  # a running run's error is what it waits for (jobs.poll_waits)
         return f"Running, {run.error}"
     if not run.pages_total:

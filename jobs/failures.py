@@ -12,12 +12,14 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from jobs.queues import EVENTS_QUEUE, POLLS_QUEUE, QUEUES, SERIALIZER, queue
+from jobs.store_trouble import without_class_name
 
 # Failed jobs examined per look; the registry can be large.
 FAILED_JOBS_SCANNED = 500
 FAILED_JOBS_SHOWN = 20
-# A reason longer than this is cut: it is the last line of a traceback, not a log.
-REASON_MAX_CHARS = 500
+# A reason longer than this is cut: it is the last line of a traceback (a sentence and what to
+# do, for a failure a store caused), not a log.
+REASON_MAX_CHARS = 1000
 FAILING_QUEUES = (EVENTS_QUEUE, POLLS_QUEUE)
 
 
@@ -106,7 +108,7 @@ def _describe(job: Job, queue_name: str) -> FailedJob:
         job_id=job.id,
         queue=queue_name,
         description=job.description,
-        reason=_last_line(result.exc_string if result else None),
+        reason=_reason(result.exc_string if result else None),
         failed_at=_aware(job.ended_at),
         args=tuple(job.args or ()),
     )
@@ -122,6 +124,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def _last_line(text: str | None) -> str | None:
+def _reason(text: str | None) -> str | None:
+    """The traceback's last line; an expected failure's without its exception's name."""
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[-1][:REASON_MAX_CHARS] if lines else None
+    return without_class_name(lines[-1])[:REASON_MAX_CHARS] if lines else None

@@ -22,6 +22,7 @@ from db.session import transaction
 from db.types import utcnow
 from jobs.queues import redis_for
 from jobs.scheduling import enqueue_poll
+from jobs.store_trouble import waiting_for
 from stores.woocommerce.client import RetryPolicy
 from stores.woocommerce.errors import StoreError
 
@@ -45,10 +46,7 @@ def resume_later(settings: Settings, run_id: str, attempt: int, pages_before: in
             return None
         # RQ schedules by the whole second, rounding down: round up, so the wait is never shorter.
         resume_at = (utcnow() + timedelta(seconds=delay + 1)).replace(microsecond=0)
-        waiting = (
-            f"waiting for the store: {error.message}; "
-            f"attempt {attempt + 1} of {STORE_WAITS.attempts} at {resume_at:%H:%M:%S} UTC"
-        )
+        waiting = waiting_for(error, attempt, STORE_WAITS.attempts - 1, delay, resume_at)
         # Written before the job is queued: a resumption that starts at once must not find it.
         run.error, run.job_id = waiting, uuid.uuid4().hex
         connection_id = session.scalar(select(Connection.public_id).where(Connection.id == run.connection_id))

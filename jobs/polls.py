@@ -25,8 +25,9 @@ from jobs.counters import count_poll_run_on_commit
 from jobs.events import Refused, store_records
 from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
+from jobs.store_trouble import ExpectedFailure, explain
 from stores.woocommerce.client import WooCommerceClient
-from stores.woocommerce.errors import StoreError
+from stores.woocommerce.errors import UNREACHABLE, StoreError
 from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched, with_variations
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ MODELS = {"orders": Order, "products": Product}
 WALKS = {"orders": (("any", "cursor"), ("trash", "trash_cursor")), "products": (("any", "cursor"),)}
 
 
-class PollFailed(Exception):
-    """The run failed; its row says why (RQ keeps the job in the failed registry too)."""
+class PollFailed(ExpectedFailure):
+    """The store failed the run; its row says why and what to do (RQ keeps the job in the failed registry too)."""
 
 
 def run_sync(run_id: str, attempt: int = 1) -> dict:
@@ -59,6 +60,7 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
         if attempt == 1:
             run.status, run.started_at = RUN_RUNNING, utcnow()
         run.error, pages_before = None, run.pages_done  # no longer waiting
+        name, entity = connection.name, run.entity
     poll = _Poll(settings, run_id)
     try:
         poll.run()
@@ -70,8 +72,10 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
     except StoreError as error:
         if (waiting := resume_later(settings, run_id, attempt, pages_before, error)) is not None:
             return waiting
-        poll.fail(error.message, credentials_refused=error.status == 401)
-        raise PollFailed(f"{run_id}: {error.message}") from None
+        reason = explain(error)
+        attention = f"the store refused the API keys: {error.message}" if error.status == 401 else None
+        poll.fail(reason, attention=attention)
+        raise PollFailed(f"Polling {entity} of “{name}” failed: {reason}") from None
     except Exception as error:
         poll.fail(f"internal error: {type(error).__name__}")
         raise
@@ -130,7 +134,9 @@ class _Poll:
         try:
             service.heal_webhooks(connection)
         except StoreError as error:
-            if error.status == 401:
+            # Refused keys, or a store not answering at all: every later call would fail alike
+            # (each after a timeout), so the run waits for the store now.
+            if error.status == 401 or error.code == UNREACHABLE:
                 raise
             log.warning("sync %s: webhook health check failed: %s", self.run_id, error.message)
 
@@ -138,7 +144,7 @@ class _Poll:
         try:
             service.refresh_store_facts(connection)
         except StoreError as error:
-            if error.status == 401:
+            if error.status == 401 or error.code == UNREACHABLE:
                 raise
             log.warning("sync %s: reading the store's settings failed: %s", self.run_id, error.message)
 
@@ -247,16 +253,17 @@ class _Poll:
             gone.extend(sorted(set(ids) - found))
         return gone
 
-    def fail(self, message: str, *, credentials_refused: bool = False, resume_now: bool = False) -> None:
-        """Record the failure; a refused key pauses the connection's polling."""
+    def fail(self, message: str, *, attention: str | None = None, resume_now: bool = False) -> None:
+        """Record the failure; `attention` (the store refused the keys) pauses the connection's polling."""
         with self._session() as session:
             run, connection, schedule = self._load(session)
-            if credentials_refused:
-                connection.needs_attention = f"the store refused the API keys: {message}"
+            if attention:
+                connection.needs_attention = attention
             if resume_now:
                 schedule.next_poll_at = utcnow()
             _finish(session, run, RUN_FAILED, message)
-        log.error("sync %s failed: %s", self.run_id, message)
+        # Info only: the worker logs the failure itself (a store's as one warning line, jobs.worker).
+        log.info("sync %s failed: %s", self.run_id, message)
 
     def figures(self) -> dict:
         """The run's outcome, as the job's result."""

@@ -21,6 +21,7 @@ from db.records import Outcome, mark_deleted
 from jobs.context import PermanentJobError, job_transaction
 from jobs.events import RESOURCES, store_records
 from jobs.queues import REFRESH_PENDING_KEY, redis_for
+from jobs.store_trouble import ExpectedFailure, explain
 from stores.woocommerce.client import RetryPolicy
 from stores.woocommerce.errors import StoreError
 
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 # The job itself asks once more on a busy store, then gives its worker back and is retried.
 STORE_RETRY = RetryPolicy(attempts=2, base_delay=1.0, max_delay=2.0)
 PATHS = {"order": "orders", "product": "products"}
+
+
+class StoreUnavailable(ExpectedFailure):
+    """The store could not be asked; the job is retried (queues.enqueue_refresh), and polls repair the rest."""
 
 
 def refresh_records(connection_id: str, resource: str, external_ids: list[str]) -> dict[str, str]:
@@ -48,9 +53,15 @@ def refresh_records(connection_id: str, resource: str, external_ids: list[str]) 
             connection, retry=STORE_RETRY
         )
     read: dict[str, tuple[dict, str | None] | None] = {}
-    with client:
-        for external_id in external_ids:
-            read[external_id] = _read(client, resource, external_id, parents.get(external_id))
+    try:
+        with client:
+            for external_id in external_ids:
+                read[external_id] = _read(client, resource, external_id, parents.get(external_id))
+    except StoreError as error:
+        raise StoreUnavailable(
+            f"Asking the store of “{connection.name}” about {resource} {', '.join(external_ids[:5])} failed: "
+            f"{explain(error)}"
+        ) from None
     outcomes: dict[str, str] = {}
     with job_transaction() as session:
         connection = session.merge(connection, load=False)

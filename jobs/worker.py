@@ -4,12 +4,14 @@ import importlib
 import logging
 import sys
 
+from rq.job_lifecycle import call_exception_handlers
 from rq.worker import HerokuWorker
 
 from config import ConfigError
 from config.logging import configure_logging, log_context, log_refusal
 from connections.keys import checked_settings
 from jobs.queues import QUEUES, SERIALIZER, connection_of, new_redis, queue
+from jobs.store_trouble import ExpectedFailure
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,14 @@ class Worker(HerokuWorker):
     def perform_job(self, job, *args, **kwargs) -> bool:
         with log_context(job_id=job.id, connection_id=connection_of(job)):
             return super().perform_job(job, *args, **kwargs)
+
+    def handle_exception(self, job, *exc_info) -> None:
+        """A failure the store caused is one warning line in plain words; anything else keeps its traceback."""
+        if not isinstance(exc_info[1], ExpectedFailure):
+            super().handle_exception(job, *exc_info)
+            return
+        log.warning("%s", exc_info[1])
+        call_exception_handlers(self._exc_handlers, job, *exc_info)
 
 
 def main() -> int:

@@ -163,7 +163,8 @@ def test_delete_removes_webhooks_from_the_store_and_later_deliveries_are_gone(cl
     assert response.status_code == 204
     assert "Storelink-Webhooks-Not-Removed" not in response.headers
     assert store.webhooks.items == {}
-    assert client.get(f"/api/connections/{connection['id']}").status_code == 404
+    gone = client.get(f"/api/connections/{connection['id']}")
+    assert gone.status_code == 410 and gone.json["error"]["code"] == "connection_deleted"
     assert client.get("/api/connections").json["items"] == []
     late = anonymous.post(f"/webhooks/woocommerce/{connection['id']}", data=b"{}", headers={"X-WC-Webhook-Signature": "x"})
     assert late.status_code == 410

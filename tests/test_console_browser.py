@@ -166,8 +166,18 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     orders.get_by_text("Edit synchronization schedule").click()
     orders.get_by_label("Interval (minutes)").fill("30")
     orders.get_by_role("button", name="Save schedule").click()
-    expect(page.get_by_role("status").first).to_have_text("Polling of orders is now every 30 minutes.")
+    confirmation = orders.get_by_role("status")
+    expect(confirmation).to_have_text("Polling of orders is now every 30 minutes.")
+    expect(confirmation).to_be_in_viewport()  # where the page lands, not above it
     assert client.get(f"/api/connections/{connection_id}/schedules").json["items"][0]["interval_minutes"] == 30
+    # An invalid interval comes back with its error in sight.
+    orders.get_by_text("Edit synchronization schedule").click()
+    orders.get_by_label("Interval (minutes)").fill("0")
+    orders.get_by_role("button", name="Save schedule").click()
+    expect(page.locator("#interval-orders-error")).to_contain_text("greater than or equal to 1")
+    expect(page.locator("#interval-orders-error")).to_be_in_viewport()
+    assert client.get(f"/api/connections/{connection_id}/schedules").json["items"][0]["interval_minutes"] == 30
+    page.goto(f"{base}/connections/{connection_id}")
 
     # Sync now, through a store slowed down enough to watch the bar move to 100%.
     store.delay_next("/orders", 0.4, count=3)
@@ -182,6 +192,23 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     progress.scroll_into_view_if_needed()
     screenshot(page, "connection-sync-100")
 
+    # The data: counts on the connection's page, the newest orders, one order with its lines.
+    page.reload()
+    expect(page.locator("#data")).to_contain_text(f"Orders: {ORDERS} stored")
+    page.locator("#data").get_by_role("link", name="Show the newest orders").click()
+    expect(page.get_by_role("heading", name="Orders of Main web shop")).to_be_visible()
+    expect(page.locator("#records-table tbody tr")).to_have_count(25)
+    screenshot(page, "orders")
+    page.get_by_role("link", name="Older").click()
+    expect(page.locator("main")).to_contain_text("page 2 of 10")
+    page.locator("#records-table tbody tr a").first.click()
+    expect(page.get_by_role("heading", name="Line items")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Thing")
+    screenshot(page, "order", full_page=True)
+    page.goto(f"{base}/connections/{connection_id}")
+    orders = page.locator("#schedule-orders")
+    progress = page.locator("#schedule-orders .progress-block")
+
     # A sync that fails lands among the failed jobs with its reason; Retry runs it again.
     store.fail_next("/orders", 404)
     orders.get_by_role("button", name="Sync orders now").click()
@@ -189,7 +216,9 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     page.reload()
     failed = page.locator("#failed-jobs tbody tr")
     expect(failed).to_have_count(1)
-    expect(failed).to_contain_text("404")
+    expect(failed).to_contain_text("poll of orders for “Main web shop”")
+    expect(failed).to_contain_text("The store's REST API did not find what Storelink asked for (the store answered 404")
+    expect(failed).to_contain_text("What to do:")
     failed.get_by_role("button", name="Retry").click()
     expect(page.get_by_role("status").first).to_contain_text("back in its queue")
     wait_until(
@@ -211,16 +240,30 @@ def test_an_operator_connects_a_store_and_watches_it_work(app, environment, stor
     screenshot(page, "connectors-phone")
     page.goto(f"{base}/connections/{connection_id}")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    screenshot(page, "connection-phone")
+    expect(page.locator("#webhooks-summary")).to_contain_text("8 of 8 active")
+    expect(page.locator("#webhooks-table")).to_be_hidden()  # one line, not eight cards
+    screenshot(page, "connection-phone", full_page=True)
+    for path in ("orders", "orders?page=2"):
+        page.goto(f"{base}/connections/{connection_id}/{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#records-table tbody tr a").first.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "order-phone", full_page=True)
     page.set_viewport_size(DESKTOP)
+    page.goto(f"{base}/connections/{connection_id}")
 
     # Delete, after a confirmation that says what happens to the store's webhooks.
     page.get_by_role("link", name="Delete connection").click()
     expect(page.get_by_text("remove its 8 webhooks from the store")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"The {ORDERS} orders and 0 products stored from it are kept")
     page.get_by_role("button", name="Delete connection").click()
     expect(page.get_by_role("status").first).to_contain_text("deleted; 8 webhooks removed from the store")
     expect(page.locator("main")).to_contain_text("No store is connected yet.")
     assert store.webhooks.items == {}
+    # What it stored stays readable, as a removed connection's.
+    page.locator("#removed").get_by_role("link", name="orders").click()
+    expect(page.locator("main")).to_contain_text("This connection was removed")
+    expect(page.locator("#records-table tbody tr")).to_have_count(25)
 
     # Signing out ends it.
     page.get_by_role("button", name="Sign out").click()
@@ -242,3 +285,32 @@ def test_keyboard_users_can_skip_to_the_content_and_see_where_focus_is(app, envi
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid", "the focused element shows a focus ring"
+
+
+def test_on_a_phone_a_failed_verification_fits_the_screen(app, environment, store, page):
+    base = environment["PUBLIC_URL"]
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="External system connectors")).to_be_visible()
+    page.goto(f"{base}/connections/new")
+    page.get_by_label("Name").fill("Main web shop")
+    page.get_by_label("API URL").fill(store.base_url)
+    page.get_by_label("Access token (consumer key)").fill(store.key)
+    page.get_by_label("Secret (consumer secret)").fill("cs_" + "0" * 40)
+    store.fail_next("system_status", 403, count=3, body={"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.", "data": {"status": 403}})
+    page.get_by_role("button", name="Verify connection").click()
+    result = page.locator("#verification-result")
+    expect(result).to_contain_text("Diagnosis code:")
+    assert result.evaluate("box => box.scrollWidth <= box.clientWidth"), "the diagnosis fits its box"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "new-connection-error-phone", full_page=True)
+    # A diagnosis that quotes a long address (the REST root a store announces) wraps too.
+    page.get_by_label("API URL").fill(store.base_url + "/ashopbelowthehomewhoseaddressismuchwiderthanaphonescreen")
+    page.get_by_label("Secret (consumer secret)").fill(store.secret)
+    page.get_by_role("button", name="Verify connection").click()
+    expect(result).to_have_attribute("data-code", "not_woocommerce")
+    screenshot(page, "new-connection-long-diagnosis-phone", full_page=True)
+    assert result.evaluate("box => box.scrollWidth <= box.clientWidth"), "the diagnosis fits its box"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -47,8 +47,8 @@ def test_a_poll_ends_its_job_while_the_store_is_busy_and_resumes_from_its_cursor
     run_jobs()  # page 1 stored, then the store is busy: the job ends instead of sleeping
     waiting = sync_run(client, connection["id"], run["run_id"])
     assert (waiting["status"], waiting["pages_done"]) == ("running", 1)
-    assert waiting["error"].startswith("waiting for the store: the store answered 503")
-    assert "attempt 2 of 6 at " in waiting["error"]
+    assert waiting["error"].startswith("store failing (the store answered 503")
+    assert "; retry 1 of 5 in 2 s, at " in waiting["error"]
     scheduled = queue(POLLS_QUEUE, redis_client).scheduled_job_registry
     [job_id] = scheduled.get_job_ids()
     # After the store's Retry-After (2 s) from when the job ended, rounded up to RQ's whole second.
@@ -92,14 +92,16 @@ def test_a_refused_connection_is_waited_for_as_cannot_connect_then_fails_the_run
         run_jobs()
     waiting = sync_run(client, connection["id"], run["run_id"])
     assert waiting["status"] == "running"
-    assert waiting["error"].startswith(f"waiting for the store: cannot connect to 127.0.0.1:{port}")
+    assert waiting["error"].startswith(f"store not answering (cannot connect to 127.0.0.1:{port}")
+    assert "; retry 1 of 5 in 2 s, at " in waiting["error"]
     assert "Connection refused" in waiting["error"]
     assert not [record for record in caplog.records if "busy" in record.getMessage()]
     monkeypatch.setattr(poll_waits, "STORE_WAITS", RetryPolicy(attempts=2, base_delay=0.1))
     run_jobs_and_resumptions()
     failed = sync_run(client, connection["id"], run["run_id"])
     assert failed["status"] == "failed"
-    assert failed["error"].startswith(f"cannot connect to 127.0.0.1:{port}")
+    assert failed["error"].startswith(f"The store is not answering (cannot connect to 127.0.0.1:{port}")
+    assert "What to do: Check that the store is online" in failed["error"]
     store.start(port)  # back: the operator retries the failed job, the last attempt's
     [job_id] = FailedJobRegistry(POLLS_QUEUE, connection=redis_client, serializer=SERIALIZER).get_job_ids()
     assert retry_failed_job(redis_client, connection["id"], job_id)

@@ -37,7 +37,7 @@
     if (run.status === "queued") { return "Queued: waiting for a worker"; }
     if (run.status === "failed") { return "Failed: " + (run.error || "no reason recorded"); }
     if (run.status === "succeeded") {
-      return "Done: " + run.pages_done + " pages, " + run.records + " records stored" +
+      return "Done: " + run.pages_done + " pages, " + (run.records ? run.records + " records stored" : "nothing new") +
         (run.deleted ? ", " + run.deleted + " marked deleted" : "");
     }
     if (run.error) { return "Running, " + run.error; }

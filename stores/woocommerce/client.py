@@ -28,8 +28,9 @@ USER_AGENT = "Storelink/0.1 (+https://github.com/storelink)"
 # WooCommerce refuses per_page above this (400 rest_invalid_param).
 MAX_PER_PAGE = 100
 _QUERY = re.compile(r"\?[^\s)'\"]*")
-# urllib3 2 prefixes a connection failure with the connection's repr: the message names the host already.
-_CONNECTION_REPR = re.compile(r"^HTTPS?Connection\([^)]*\): ")
+# urllib3 2 prefixes a connection failure with the connection's repr (ours: CheckedHTTPConnection)
+# and its own words: the message names the host already, and the cause is what follows.
+_CONNECTION_REPR = re.compile(r"^\w*HTTPS?Connection\([^)]*\): (Failed to establish a new connection: )?(\[Errno -?\d+\] )?")
 
 
 @dataclass(frozen=True)
