@@ -99,7 +99,10 @@ SCHEMAS = {
     "Webhook": object_schema(
         {
             "topic": STRING,
-            "store_webhook_id": {"type": ["integer", "null"]},
+            "store_webhook_id": {
+                "type": ["integer", "string", "null"],
+                "description": "the store's id of the webhook: a number for WooCommerce, another system's id as text",
+            },
             "status": STRING,
             "delivery_url": STRING,
             "error": NULLABLE_STRING,

@@ -159,11 +159,18 @@ def connection_json(connection) -> dict:
     }
 
 
+def store_id_json(store_id: str | None) -> int | str | None:
+    """A store's webhook id in JSON: WooCommerce's (decimal text) as the number it is, another system's as its text."""
+    if store_id is not None and store_id.isascii() and store_id.isdigit() and store_id == str(int(store_id)):
+        return int(store_id)
+    return store_id
+
+
 def webhook_json(webhook) -> dict:
     """One registered webhook."""
     return {
         "topic": webhook.topic,
-        "store_webhook_id": webhook.store_webhook_id,
+        "store_webhook_id": store_id_json(webhook.store_webhook_id),
         "status": webhook.status,
         "delivery_url": webhook.delivery_url,
         "error": webhook.error,

@@ -7,14 +7,14 @@ from sqlalchemy import select
 from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
-from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
+from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, store_id_json, sync_run_json
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_buffer, get_redis, get_session
-from webhooks.registration import list_store_webhooks, needs_repair
+from webhooks.registration import list_store_webhooks, needs_repair, store_id
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -90,12 +90,12 @@ def status(connection_id: str):
     service = connection_service()
     connection = service.get(connection_id)
     store = {"reachable": True, "error": None}
-    on_store: dict[int, dict] = {}
+    on_store: dict[str | None, dict] = {}
     client = service.client_for(connection)
     service.release()
     try:
         with client:
-            on_store = {hook.get("id"): hook for hook in list_store_webhooks(client)}
+            on_store = {store_id(hook.get("id")): hook for hook in list_store_webhooks(client)}
     except StoreError as error:
         store = {"reachable": False, "error": error.to_dict()}
     webhooks = []
@@ -104,7 +104,7 @@ def status(connection_id: str):
         webhooks.append(
             {
                 "topic": webhook.topic,
-                "store_webhook_id": webhook.store_webhook_id,
+                "store_webhook_id": store_id_json(webhook.store_webhook_id),
                 "store_status": (live or {}).get("status") if store["reachable"] else None,
                 "missing_on_store": store["reachable"] and live is None,
                 # Paused, disabled or missing: nothing is delivered until a poll repairs it.
