@@ -1,8 +1,8 @@
 """Read one field of a WooCommerce record: its value as Storelink stores it, or a `MappingError` naming the field.
 
 The rules every reader keeps:
-* Absent and null map to None (containers to empty); a required field is refused first by
-  the shape that declares it (`shapes.py`), never here.
+* Absent and null map to None (containers to empty), but for `read_id`: an id is always
+  required. Other fields are required where a shape says so (`shapes.py`), not here.
 * When present a value must have the type WooCommerce sends, else `MappingError`.
 * Strings are passed through exactly as the store sent them (no trimming, no HTML
   unescaping, no length cut).
