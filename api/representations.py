@@ -39,6 +39,26 @@ class WhileActive(UTCDateTime):
         return super().serialize(attr, obj, accessor, **kwargs)
 
 
+class StoreId(fields.Field):
+    """A store's id of one of its objects (a webhook): WooCommerce's decimal ids answered as the
+    numbers they are, another system's (Shopify's `gid://...`) as their text."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.isascii() and value.isdigit() and value == str(int(value)):
+            return int(value)
+        return value
+
+
+def store_id(**kwargs) -> StoreId:
+    """A store's id or null, in every answer."""
+    return StoreId(
+        required=True,
+        allow_none=True,
+        metadata={"type": ["integer", "string", "null"], "description": "the store's id: a number for WooCommerce"},
+        **kwargs,
+    )
+
+
 def text(**kwargs) -> fields.String:
     """A string every answer has."""
     return fields.String(required=True, **kwargs)
@@ -93,7 +113,7 @@ class WebhookOut(Schema):
     """One webhook registered (or being registered) on the store."""
 
     topic = text()
-    store_webhook_id = fields.Integer(required=True, allow_none=True)
+    store_webhook_id = store_id()
     status = text()
     delivery_url = text()
     error = nullable_text()

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from api.representations import ErrorBody, ScheduleOut, SyncRunOut, UTCDateTime, WithExtras
+from api.representations import ErrorBody, ScheduleOut, SyncRunOut, UTCDateTime, WithExtras, store_id
 
 
 class StoreReachOut(Schema):
@@ -16,7 +16,7 @@ class WebhookHealthOut(Schema):
     """A webhook as recorded and as the store reports it (null where the store could not be asked)."""
 
     topic = fields.String(required=True)
-    store_webhook_id = fields.Integer(required=True, allow_none=True)
+    store_webhook_id = store_id()
     store_status = fields.String(required=True, allow_none=True)
     missing_on_store = fields.Boolean(required=True)
     needs_repair = fields.Boolean(

@@ -17,7 +17,7 @@ from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
 from web.resources import connection_service, get_buffer, get_redis, get_session
-from webhooks.registration import list_store_webhooks, needs_repair
+from webhooks.registration import list_store_webhooks, needs_repair, store_id
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -98,12 +98,12 @@ def status(connection_id: str):
     service = connection_service()
     connection = service.get(connection_id)
     store = {"reachable": True, "error": None}
-    on_store: dict[int, dict] = {}
+    on_store: dict[str | None, dict] = {}
     client = service.client_for(connection)
     service.release()
     try:
         with client:
-            on_store = {hook.get("id"): hook for hook in list_store_webhooks(client)}
+            on_store = {store_id(hook.get("id")): hook for hook in list_store_webhooks(client)}
     except StoreError as error:
         store = {"reachable": False, "error": error.to_dict()}
     webhooks = []

@@ -44,7 +44,7 @@ class Removal:
     """What deleting a connection did to its webhooks on the store."""
 
     removed: int
-    failures: dict[int, str]
+    failures: dict[str, str]
 
 
 class ConnectionService:

@@ -100,7 +100,7 @@ def delete(connection_id: str):
     name = connection.name
     removal = service.delete(connection)
     if removal.failures:
-        ids = ", ".join(str(webhook_id) for webhook_id in sorted(removal.failures))
+        ids = ", ".join(sorted(removal.failures, key=lambda i: (len(i), i)))  # decimal ids in numeric order
         flash(
             f"Connection “{name}” deleted, but the store kept webhooks {ids}: remove them under "
             "WooCommerce → Settings → Advanced → Webhooks (they will fail and be disabled otherwise).",

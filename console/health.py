@@ -12,7 +12,7 @@ from db.models import RUN_FAILED, RUN_SUCCEEDED, Connection, SyncRun
 from jobs.failures import failed_job_counts
 from jobs.store_trouble import trouble_in
 from stores.woocommerce.errors import StoreError
-from webhooks.registration import STATUS_REGISTERING, list_store_webhooks
+from webhooks.registration import STATUS_REGISTERING, list_store_webhooks, store_id
 
 ACTIVE = "active"
 
@@ -88,7 +88,7 @@ class WebhookRow:
     """One of the connection's webhooks, as recorded and as the store reports it."""
 
     topic: str
-    store_webhook_id: int | None
+    store_webhook_id: str | None
     recorded_status: str
     store_status: str | None  # None: the store was not asked or did not answer
     missing_on_store: bool
@@ -111,11 +111,11 @@ def webhook_report(service: ConnectionService, connection: Connection) -> Webhoo
     """
     client = service.client_for(connection)
     service.release()
-    on_store: dict[int, dict] | None = None
+    on_store: dict[str | None, dict] | None = None
     error = None
     try:
         with client:
-            on_store = {hook.get("id"): hook for hook in list_store_webhooks(client)}
+            on_store = {store_id(hook.get("id")): hook for hook in list_store_webhooks(client)}
     except StoreError as failure:
         error = failure
     rows = [

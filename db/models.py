@@ -22,8 +22,10 @@ from db.types import UTCDateTime, utcnow
 
 # Money is kept as the store's decimal string ("17.98"): exact, and the same on every database.
 MONEY = String(MONEY_LENGTH)
+# A store's ids (of records and of webhooks) are text: decimal numbers in WooCommerce, other
+# systems' ids as they write them (Shopify's `gid://shopify/WebhookSubscription/<n>`).
 EXTERNAL_ID = String(EXTERNAL_ID_LENGTH)
-# Integers a store sends (quantities, stock, webhook ids) are BigInteger: `config.bounds`' 64-bit range.
+# Integers a store sends (quantities, stock) are BigInteger: `config.bounds`' 64-bit range.
 
 
 class Base(DeclarativeBase):
@@ -87,7 +89,7 @@ class Webhook(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(String(64))
-    store_webhook_id: Mapped[int | None] = mapped_column(BigInteger)
+    store_webhook_id: Mapped[str | None] = mapped_column(EXTERNAL_ID)
     status: Mapped[str] = mapped_column(String(32))
     delivery_url: Mapped[str] = mapped_column(String(2048))
     error: Mapped[str | None] = mapped_column(Text)

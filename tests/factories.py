@@ -44,7 +44,7 @@ def make_connection(
             deleted_at=datetime.now(UTC) if deleted else None,
         )
         connection.webhooks = [
-            Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, public_id))
+            Webhook(topic=topic, store_webhook_id=str(index + 1), status="active", delivery_url=delivery_url(settings.public_url, public_id))
             for index, topic in enumerate(TOPICS)
         ]
         # Not due: there is no store behind these connections to poll.

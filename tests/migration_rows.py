@@ -2,7 +2,8 @@
 
 A revision gets the columns its tables have; a column a later revision adds must end with the
 value `ADDED` documents for it (a new migration that adds one documents it here, or the tests
-say which column is missing).
+say which column is missing). A column that an older revision kept as a number and a later one
+as text (`webhooks.store_webhook_id` before 0007) holds the number of the described text there.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -74,9 +75,9 @@ def described_rows(vault: Vault) -> dict[str, dict[str, dict]]:
                 "error": error, "last_delivery_at": last, "created_at": at(1), "updated_at": at(2),
             }
             for owner, topic, number, status, error, last in (
-                (shop, "order.updated", 2_147_000_001, "active", None, at(90)),
-                (shop, "product.deleted", 14, "disabled", "WooCommerce disabled it after 7 failures", None),
-                (outlet, "order.created", 3, "paused", None, at(20)),
+                (shop, "order.updated", "2147000001", "active", None, at(90)),
+                (shop, "product.deleted", "14", "disabled", "WooCommerce disabled it after 7 failures", None),
+                (outlet, "order.created", "3", "paused", None, at(20)),
             )
         },
         "orders": {

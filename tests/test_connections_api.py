@@ -279,7 +279,7 @@ def test_delete_waits_for_a_registration_in_progress_then_removes_what_it_regist
                 session.execute(
                     update(Webhook)
                     .where(Webhook.connection_id == owner, Webhook.topic == "order.created")
-                    .values(store_webhook_id=hook.id)
+                    .values(store_webhook_id=str(hook.id))
                 )
             replacements.append(hook.id)
             released.append(time.monotonic())

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from stores.woocommerce import mapping
+from stores.woocommerce import mapping, readers
 from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
 from tests.fixtures import load_delivery, load_rest
 from tests.payload_edits import DELETE, JSON_SCALARS, JSON_VALUES, apply_mutations, mutate, mutations
@@ -811,12 +811,12 @@ def test_gmt_times_round_trip(moment):
 @example(10**38)
 @example("9" * 39)
 def test_money_short_cut_for_canonical_values_agrees_with_parsing(text):
-    """`_money` returns canonical money text as it is; that must be exactly what parsing gives."""
+    """`read_money` returns canonical money text as it is; that must be exactly what parsing gives."""
     try:
-        parsed = mapping._format_money(mapping._decimal(text, "total"))
+        parsed = readers.format_money(readers.read_decimal(text, "total"))
     except MappingError as error:
         with pytest.raises(MappingError) as raised:
-            mapping._money(text, "total")
+            readers.read_money(text, "total")
         assert raised.value.reason == error.reason
     else:
-        assert mapping._money(text, "total") == parsed
+        assert readers.read_money(text, "total") == parsed

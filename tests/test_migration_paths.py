@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, MetaData, Table, UniqueConstraint, insert, inspect, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, UniqueConstraint, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -39,26 +39,53 @@ def read_schema(url: str) -> Schema:
         }
 
 
-def typed(name: str, columns: set[str]) -> Table:
-    """Table `name` with the models' column types (UTC datetimes, JSON), limited to `columns`."""
+def typed(name: str, columns: set[str], numbers: set[tuple[str, str]] = frozenset()) -> Table:
+    """Table `name` with the models' column types (UTC datetimes, JSON), limited to `columns`;
+    the columns in `numbers` as the integers the database keeps there."""
     model = Base.metadata.tables[name]
     unknown = columns - set(model.columns.keys())
     assert not unknown, f"{name} has columns the models lack: {sorted(unknown)}; describe what becomes of them"
-    return Table(name, MetaData(), *(Column(c.name, c.type, primary_key=c.primary_key) for c in model.columns if c.name in columns))
+    return Table(
+        name, MetaData(),
+        *(Column(c.name, BigInteger() if (name, c.name) in numbers else c.type, primary_key=c.primary_key)
+          for c in model.columns if c.name in columns),
+    )
+
+
+def numbers_kept_as_text(url: str) -> set[tuple[str, str]]:
+    """The (table, column)s the database keeps as integers where the models keep text (an older revision's)."""
+    with get_engine(url).connect() as connection:
+        inspector = inspect(connection)
+        return {
+            (table, column["name"])
+            for table in inspector.get_table_names() if table in Base.metadata.tables
+            for column in inspector.get_columns(table)
+            if isinstance(column["type"], Integer) and column["name"] in Base.metadata.tables[table].columns
+            and Base.metadata.tables[table].columns[column["name"]].type.python_type is str
+        }
+
+
+def as_kept(value, numeric: bool):
+    """A described value as the database keeps it: the number of a text, in a column that holds numbers."""
+    return int(value) if numeric and isinstance(value, str) else value
 
 
 def insert_rows(url: str, rows: dict, schema: Schema) -> dict[tuple[str, str], int]:
     """Insert every described row of every table `schema` has, with the columns it has; answer their ids."""
     ids: dict[tuple[str, str], int] = {}
+    numbers = numbers_kept_as_text(url)
     with get_engine(url).begin() as connection:
         for table in TABLES:
             if table.name not in schema:
                 continue
-            target = typed(table.name, schema[table.name])
+            target = typed(table.name, schema[table.name], numbers)
             for name, row in rows[table.name].items():
                 undescribed = schema[table.name] - set(row) - {"id"}
                 assert not undescribed, f"describe {table.name}.{sorted(undescribed)} in tests/migration_rows.py"
-                values = {column: resolve(row[column], ids) for column in schema[table.name] if column != "id"}
+                values = {
+                    column: as_kept(resolve(row[column], ids), (table.name, column) in numbers)
+                    for column in schema[table.name] if column != "id"
+                }
                 ids[table.name, name] = connection.execute(insert(target).values(values)).inserted_primary_key[0]
     return ids
 
@@ -96,12 +123,12 @@ def _added(table: str, column: str, row: dict):
 
 def assert_rows(url: str, expected: dict[str, list[dict]]) -> None:
     """The database holds exactly `expected`, in the tables and columns it has now."""
-    schema = read_schema(url)
+    schema, numbers = read_schema(url), numbers_kept_as_text(url)
     with get_engine(url).connect() as connection:
         for name, columns in schema.items():
-            table = typed(name, columns)
+            table = typed(name, columns, numbers)
             found = [dict(row) for row in connection.execute(select(table).order_by(table.c.id)).mappings()]
-            wanted = [{column: row[column] for column in columns} for row in expected[name]]
+            wanted = [{column: as_kept(row[column], (name, column) in numbers) for column in columns} for row in expected[name]]
             assert _sorted(name, found) == _sorted(name, wanted), f"table {name}"
 
 

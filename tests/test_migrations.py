@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -113,12 +114,13 @@ def test_upgrade_to_bigint_keeps_stored_records_and_then_takes_64_bit_values(fre
         assert connection.execute(text("SELECT name, quantity, price FROM order_line_items")).all() == [("Mug", 2, "8.99")]
         assert connection.execute(text("SELECT total, status FROM orders")).all() == [("17.98", "completed")]
         assert connection.execute(text("SELECT stock_quantity FROM products")).scalar_one() == 7
-        assert connection.execute(text("SELECT store_webhook_id FROM webhooks")).scalar_one() == 12
+        assert connection.execute(text("SELECT store_webhook_id FROM webhooks")).scalar_one() == "12"  # text since 0007
         connection.execute(text("UPDATE order_line_items SET quantity = :big, price = :money"), {"big": big, "money": money})
         connection.execute(text("UPDATE products SET stock_quantity = :low"), {"low": -(2**63)})
-        connection.execute(text("UPDATE webhooks SET store_webhook_id = :big"), {"big": big})
+        connection.execute(text("UPDATE webhooks SET store_webhook_id = :big"), {"big": str(big)})
         assert connection.execute(text("SELECT quantity, price FROM order_line_items")).one() == (big, money)
         assert connection.execute(text("SELECT stock_quantity FROM products")).scalar_one() == -(2**63)
+        assert connection.execute(text("SELECT store_webhook_id FROM webhooks")).scalar_one() == str(big)
     with get_engine(fresh_database_url).connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
         if connection.dialect.name == "sqlite":  # off while migrating, on again for the process's later work
@@ -141,3 +143,48 @@ BEFORE_0004 = [
     "INSERT INTO products (id, connection_id, external_id, type, stock_quantity, modified_at, deleted, stored_at)"
     " VALUES (1, 1, '10', 'simple', 7, '2026-01-01 00:00:00', false, '2026-01-01 00:00:00')",
 ]
+
+
+# The longest ids of other systems a webhook or record id column must hold: a Shopify GID of a 64-bit id.
+SHOPIFY_WEBHOOK_GID = "gid://shopify/WebhookSubscription/18446744073709551615"
+SHOPIFY_VARIANT_GID = "gid://shopify/ProductVariant/18446744073709551615"
+
+
+def test_store_id_columns_hold_shopify_gids_of_64_bit_ids(fresh_database_url, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", SECRET_KEY)
+    command.upgrade(alembic_config(fresh_database_url), "0003")
+    vault = Vault(SECRET_KEY)
+    credentials = {"token": vault.encrypt("ck_" + "3" * 40), "secret": vault.encrypt("cs_x")}
+    with get_engine(fresh_database_url).begin() as connection:
+        for statement in BEFORE_0004:
+            connection.execute(text(statement), credentials if ":token" in statement else {})
+    upgrade(fresh_database_url)
+    with get_engine(fresh_database_url).begin() as connection:
+        connection.execute(text("UPDATE webhooks SET store_webhook_id = :gid"), {"gid": SHOPIFY_WEBHOOK_GID})
+        connection.execute(text("UPDATE products SET external_id = :gid, parent_external_id = :gid"), {"gid": SHOPIFY_VARIANT_GID})
+        assert connection.execute(text("SELECT store_webhook_id FROM webhooks")).scalar_one() == SHOPIFY_WEBHOOK_GID
+        assert connection.execute(text("SELECT external_id FROM products")).scalar_one() == SHOPIFY_VARIANT_GID
+
+
+def test_downgrading_0007_refuses_a_store_webhook_id_that_is_not_a_number_and_changes_nothing(fresh_database_url, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", SECRET_KEY)
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0003")
+    vault = Vault(SECRET_KEY)
+    credentials = {"token": vault.encrypt("ck_" + "3" * 40), "secret": vault.encrypt("cs_x")}
+    with get_engine(fresh_database_url).begin() as connection:
+        for statement in BEFORE_0004:
+            connection.execute(text(statement), credentials if ":token" in statement else {})
+    command.upgrade(config, "0007")
+    with get_engine(fresh_database_url).begin() as connection:
+        connection.execute(text("UPDATE webhooks SET store_webhook_id = :gid"), {"gid": SHOPIFY_WEBHOOK_GID})
+    with pytest.raises(RuntimeError, match="not a number"):
+        command.downgrade(config, "0006")
+    with get_engine(fresh_database_url).connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0007"
+        assert connection.execute(text("SELECT store_webhook_id FROM webhooks")).scalar_one() == SHOPIFY_WEBHOOK_GID
+    with get_engine(fresh_database_url).begin() as connection:
+        connection.execute(text("UPDATE webhooks SET store_webhook_id = '12'"))
+    command.downgrade(config, "0006")
+    with get_engine(fresh_database_url).connect() as connection:
+        assert connection.execute(text("SELECT store_webhook_id FROM webhooks")).scalar_one() == 12

@@ -1,12 +1,14 @@
 """stores.woocommerce.quickcheck: whatever it vouches for, the mapper accepts; and it vouches for what stores send."""
 
 import json
+from typing import Optional
 
 import msgspec
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from stores.woocommerce import shapes
 from stores.woocommerce.mapping import MappingError, map_order, map_product
 from stores.woocommerce.quickcheck import LineItemShape, OrderShape, ProductShape, order_maps, product_maps
 from tests.fixtures import delivery_names, load_delivery, load_rest
@@ -57,7 +59,7 @@ def test_every_real_polled_order_and_product_is_vouched_for(payload):
     assert check(encoded(payload))
 
 
-# ---------------------------------------------------------------- in step with the mapper
+# ---------------------------------------------------------------- one declaration for both
 
 
 class RecordingDict(dict):
@@ -76,7 +78,7 @@ def declared(shape) -> set[str]:
     return {field.name for field in msgspec.structs.fields(shape)}
 
 
-def test_the_order_shape_declares_exactly_the_fields_map_order_reads():
+def test_map_order_reads_exactly_the_fields_of_the_order_struct():
     order_fields, item_fields = set(), set()
     payload = RecordingDict(ORDER, order_fields)
     payload["line_items"] = [RecordingDict(item, item_fields) for item in ORDER["line_items"]]
@@ -86,10 +88,42 @@ def test_the_order_shape_declares_exactly_the_fields_map_order_reads():
 
 
 @pytest.mark.parametrize("payload", [PRODUCT, VARIATION], ids=["simple", "variation"])
-def test_the_product_shape_declares_exactly_the_fields_map_product_reads(payload):
+def test_map_product_reads_exactly_the_fields_of_the_product_struct(payload):
     fields = set()
     map_product(RecordingDict(payload, fields))
     assert fields == declared(ProductShape)
+
+
+@pytest.mark.parametrize("shape", [shapes.ORDER, shapes.LINE_ITEM, shapes.PRODUCT], ids=lambda shape: shape.name)
+def test_each_struct_is_built_field_by_field_from_its_shape(shape):
+    built = {field.name: field for field in msgspec.structs.fields(shape.struct)}
+    assert list(built) == [field.name for field in shape.fields]
+    for field in shape.fields:
+        assert built[field.name].required == field.required, field.name
+        assert built[field.name].type == (field.kind.quick if field.required else Optional[field.kind.quick]), field.name
+
+
+# A value no kind takes: not an id, text, number, date, boolean, list, or an address of strings.
+REFUSED_BY_EVERY_KIND = {"not": ["a value of any kind"]}
+DECLARED_FIELDS = (
+    [(ORDER, (field.name,), field) for field in shapes.ORDER.fields]
+    + [(ORDER, ("line_items", 0, field.name), field) for field in shapes.LINE_ITEM.fields]
+    + [(base, (field.name,), field) for base in (PRODUCT, VARIATION) for field in shapes.PRODUCT.fields]
+)
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "field"), DECLARED_FIELDS, ids=[f"{base['id']}-{'.'.join(map(str, path))}" for base, path, _ in DECLARED_FIELDS]
+)
+def test_every_declared_field_is_checked_by_the_quick_check_and_named_by_the_mapper(base, path, field):
+    mapper, check = (map_order, order_maps) if base is ORDER else (map_product, product_maps)
+    name = path[0] if len(path) == 1 else f"{path[0]}[{path[1]}].{path[2]}"
+    for value in [REFUSED_BY_EVERY_KIND, *([DELETE, None] if field.required else [])]:
+        body = encoded(mutate(base, path, value))
+        assert not check(body), (path, value)
+        with pytest.raises(MappingError) as raised:
+            mapper(json.loads(body))
+        assert raised.value.field == name or raised.value.field.startswith(f"{name}."), (path, value)  # an address names its part
 
 
 # ---------------------------------------------------------------- never wider than the mapper

@@ -49,7 +49,7 @@ class WebhookState:
     """What a store says of one of our webhooks (or why it could not be registered)."""
 
     topic: str
-    store_webhook_id: int | None
+    store_webhook_id: str | None  # the store's id as text (WooCommerce's numbers as decimals)
     status: str
     delivery_url: str
     error: str | None = None
@@ -165,8 +165,13 @@ def _register_topic(
             hook = client.post("webhooks", json={**body, "topic": topic, "delivery_url": url}).body
     except StoreError as error:
         log.warning("registering webhook %s failed: %s", topic, error.message)
-        return WebhookState(topic, keep["id"] if keep else None, STATUS_FAILED, url, error.message)
-    return WebhookState(topic, hook.get("id"), str(hook.get("status", STATUS_ACTIVE)), url)
+        return WebhookState(topic, store_id(keep["id"]) if keep else None, STATUS_FAILED, url, error.message)
+    return WebhookState(topic, store_id(hook.get("id")), str(hook.get("status", STATUS_ACTIVE)), url)
+
+
+def store_id(value: object) -> str | None:
+    """A webhook id as the store wrote it, as the text Storelink keeps and compares (None stays None)."""
+    return None if value is None else str(value)
 
 
 def needs_repair(store_webhook: dict | None) -> bool:
@@ -174,9 +179,9 @@ def needs_repair(store_webhook: dict | None) -> bool:
     return store_webhook is None or store_webhook.get("status") != STATUS_ACTIVE
 
 
-def remove_webhooks(client: WooCommerceClient, store_webhook_ids: list[int]) -> dict[int, str]:
+def remove_webhooks(client: WooCommerceClient, store_webhook_ids: list[str]) -> dict[str, str]:
     """Delete webhooks from the store; answer the ones that could not be deleted, with why."""
-    failures: dict[int, str] = {}
+    failures: dict[str, str] = {}
     for webhook_id in store_webhook_ids:
         try:
             client.delete(f"webhooks/{webhook_id}", params={"force": "true"})
