@@ -7,6 +7,7 @@ from api.auth import require_admin_token
 from api.errors import error_response
 from api.idempotency import answer_once
 from api.inputs import load_body, load_query
+from api.resources import connection_service, get_session
 from api.schemas import (
     ConnectionInput,
     ConnectionPatch,
@@ -21,7 +22,6 @@ from api.schemas import (
 from db.ids import is_external_id
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_session
 from webhooks.registration import registration_state
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")

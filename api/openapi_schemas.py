@@ -1,6 +1,11 @@
 """The schemas and shared parts of the OpenAPI document (`api.openapi` serves it)."""
 
-from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
+from connections.schedules import (
+    MAX_FULL_EVERY_MINUTES,
+    MAX_INTERVAL_MINUTES,
+    MIN_FULL_EVERY_MINUTES,
+    MIN_INTERVAL_MINUTES,
+)
 
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}

@@ -5,8 +5,13 @@ from datetime import UTC, date, datetime, time
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from connections.schedules import (
+    MAX_FULL_EVERY_MINUTES,
+    MAX_INTERVAL_MINUTES,
+    MIN_FULL_EVERY_MINUTES,
+    MIN_INTERVAL_MINUTES,
+)
 from db.models import ENTITIES
-from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
 
 SUPPORTED_SYSTEMS = ("woocommerce",)
 # Systems on the roadmap get a clearer refusal than an unknown word.

@@ -7,13 +7,13 @@ from sqlalchemy import select
 from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
+from api.resources import connection_service, get_buffer, get_redis, get_session
 from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync_run_json
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_buffer, get_redis, get_session
 from webhooks.registration import list_store_webhooks, needs_repair
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")

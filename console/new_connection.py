@@ -11,6 +11,7 @@ import json
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
+from api.resources import connection_service
 from api.schemas import ConnectionInput, VerifyInput
 from connections.identity import DuplicateStore
 from connections.service import FieldErrors
@@ -18,7 +19,6 @@ from console.advice import advice_for
 from console.blueprint import bp
 from db.types import utcnow
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service
 
 FORM_FIELDS = (
     "name",

@@ -5,7 +5,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from web.resources import get_redis, get_session
+from api.resources import get_redis, get_session
 
 bp = Blueprint("health", __name__)
 
