@@ -6,8 +6,8 @@ from collections.abc import Callable
 from flask import Blueprint, request
 
 from api.errors import error_response
+from api.resources import get_failed_attempts, get_settings
 from config import Settings
-from web.resources import get_failed_attempts, get_settings
 
 
 class TooManyAttempts(Exception):

@@ -9,12 +9,12 @@ from api.inputs import load_body, load_query
 from api.record_queries import find_record, readable_connection, record_page
 from api.records import OrderOut, OrderPageOut, ProductOut, ProductPageOut
 from api.representations import ConnectionCreatedOut, ConnectionDetailOut, ConnectionListOut, VerificationOut
+from api.resources import connection_service, get_session, get_settings
 from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, VerifyInput, isoformat
 from connections.errors import ConnectionNotFound
 from connections.reachability import delivery_warnings
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_session, get_settings
 from webhooks.registration import registration_state
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")

@@ -1,7 +1,9 @@
-"""One JSON error shape for the whole service, so nothing ever answers HTML."""
+"""Every HTTP error and crash of the Flask app as JSON, in the service's one shape (`connections.errors.error_document`)."""
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
+
+from connections.errors import error_document
 
 # Codes for the generic HTTP failures, in the `{"error": {"code", "message"}}` form.
 HTTP_ERROR_CODES = {
@@ -19,11 +21,6 @@ HTTP_ERROR_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
-
-
-def error_document(code: str, message: str, **details) -> dict:
-    """The one error shape: `{"error": {"code", "message"}}`, and any details (ids) a caller can act on."""
-    return {"error": {"code": code, "message": message, **details}}
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None, **details):

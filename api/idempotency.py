@@ -18,7 +18,7 @@ from flask import Response, make_response, request
 from redis.exceptions import RedisError
 
 from api.errors import error_response, validation_response
-from web.resources import get_redis, get_settings
+from api.resources import get_redis, get_settings
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,13 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from api.records import OrderOut, OrderSummaryOut, ProductOut
 from api.representations import ConnectionOut, ScheduleOut, SyncRunOut, WebhookOut, isoformat
+from connections.schedules import (
+    MAX_FULL_EVERY_MINUTES,
+    MAX_INTERVAL_MINUTES,
+    MIN_FULL_EVERY_MINUTES,
+    MIN_INTERVAL_MINUTES,
+)
 from db.models import ENTITIES
-from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
 
 SUPPORTED_SYSTEMS = ("woocommerce",)
 # Systems on the roadmap get a clearer refusal than an unknown word.

@@ -8,6 +8,7 @@ from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
 from api.representations import ScheduleListOut, SyncRunListOut, SyncStartOut
+from api.resources import connection_service, get_buffer, get_redis, get_session
 from api.schemas import ScheduleInput, SyncInput, schedule_json, sync_run_json
 from api.status_representation import ConnectionStatusOut
 from connections.delivery_gap import undelivered_changes
@@ -16,7 +17,6 @@ from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_buffer, get_redis, get_session
 from webhooks.registration import list_store_webhooks, needs_repair, store_id
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")

@@ -1,4 +1,13 @@
-"""What the connection use cases refuse, for the API and the console to answer."""
+"""What the connection use cases refuse, and the one JSON error shape the whole service answers with.
+
+The API, the console and the webhook receiver all sit above this module, so the error shape
+lives here once and every layer that answers HTTP builds its errors with `error_document`.
+"""
+
+
+def error_document(code: str, message: str, **details) -> dict:
+    """The one error shape: `{"error": {"code", "message"}}`, and any details (ids) a caller can act on."""
+    return {"error": {"code": code, "message": message, **details}}
 
 
 class FieldErrors(Exception):

@@ -17,11 +17,10 @@ from config import Settings
 from connections.credentials import Vault, mask_access_token
 from connections.errors import ConnectionNotFound, FieldErrors
 from connections.identity import DuplicateStore, connection_with_fingerprint, store_key_fingerprint
+from connections.schedules import default_schedules
 from db.ids import is_public_id, new_public_id
 from db.models import Connection, Webhook
 from db.types import utcnow
-from jobs.queues import enqueue_registration
-from jobs.scheduling import default_schedules
 from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
 from stores.woocommerce.errors import StoreError
@@ -50,10 +49,11 @@ class Removal:
 class ConnectionService:
     """The connection use cases, bound to one session and the process settings."""
 
-    def __init__(self, settings: Settings, session: Session, vault: Vault, redis: Redis):
+    def __init__(self, settings: Settings, session: Session, vault: Vault, redis: Redis, *, queue_registration=None):
         self.settings = settings
         self.session = session
         self.vault = vault
+        self.queue_registration = queue_registration
         self.registration = RegistrationLock(redis, settings.store_timeout_seconds)
 
     # -- reading -------------------------------------------------------------------------
@@ -115,8 +115,8 @@ class ConnectionService:
     # -- changing ------------------------------------------------------------------------
 
     def create(self, fields: dict) -> Connection:
-        """Verify, save with every webhook `registering`, queue their registration (each ping may
-        take seconds); a failed verification or a DuplicateStore saves and queues nothing."""
+        """Verify, save with every webhook `registering`, queue their registration (each ping may take seconds)
+        with the `queue_registration(public_id, job_timeout=...)` given; a refusal saves and queues nothing."""
         verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
         public_id = new_public_id(PUBLIC_ID_BYTES)
         url = delivery_url(self.settings.public_url, public_id)
@@ -135,7 +135,7 @@ class ConnectionService:
         self._commit_claiming_store(connection)
         try:
             # The job waits for the lock, then registers: twice the lock's expiry bounds both.
-            enqueue_registration(self.registration.redis, public_id, job_timeout=2 * self.registration.expiry_seconds)
+            self.queue_registration(public_id, job_timeout=2 * self.registration.expiry_seconds)
         except RedisError as error:
             log.warning("connection %s: registration not queued (%s); its first poll registers the webhooks", public_id, error)
         log.info("connection %s created for %s", public_id, connection.api_url)

@@ -5,19 +5,19 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from api.record_queries import record_counts, removed_connections
+from api.resources import connection_service, get_redis, get_session
 from connections.delivery_gap import undelivered_changes
-from console.blueprint import bp
-from console.health import health_of, last_delivery, webhook_report
-from db.models import SyncRun
-from jobs.failures import failed_jobs
-from jobs.scheduling import (
+from connections.schedules import (
     MAX_FULL_EVERY_MINUTES,
     MAX_INTERVAL_MINUTES,
     MIN_FULL_EVERY_MINUTES,
     MIN_INTERVAL_MINUTES,
-    active_run,
 )
-from web.resources import connection_service, get_redis, get_session
+from console.blueprint import bp
+from console.health import health_of, last_delivery, webhook_report
+from db.models import SyncRun
+from jobs.failures import failed_jobs
+from jobs.scheduling import active_run
 
 RECENT_RUNS_SHOWN = 10
 # The schedule form's bounds: the API's own.

@@ -7,6 +7,7 @@ verification here leaves the connection exactly as it was.
 from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from api.resources import connection_service
 from api.schemas import ConnectionPatch
 from connections.identity import DuplicateStore
 from connections.service import FieldErrors
@@ -14,7 +15,6 @@ from console.advice import advice_for
 from console.blueprint import bp
 from console.new_connection import MISSING
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service
 
 FIELDS = ("name", "api_url", "access_token", "secret", "order_start", "warehouse", "company_group")
 # Blank means "keep what is stored": keys are never shown, so they cannot be prefilled.

@@ -11,6 +11,7 @@ import json
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
+from api.resources import connection_service, get_settings
 from api.schemas import ConnectionInput, VerifyInput, start_of_today
 from connections.identity import DuplicateStore
 from connections.reachability import delivery_warnings
@@ -18,7 +19,6 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_settings
 
 FORM_FIELDS = (
     "name",

@@ -8,9 +8,9 @@ from flask import abort, render_template, request
 from marshmallow import ValidationError
 
 from api.record_queries import MODELS, find_record, readable_connection, record_page
+from api.resources import get_session
 from api.schemas import PageQuery
 from console.blueprint import bp
-from web.resources import get_session
 
 # Rows per page: enough to scan, short enough for a phone.
 PER_PAGE = 25

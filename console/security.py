@@ -13,9 +13,9 @@ import secrets
 from flask import abort, current_app, jsonify, redirect, request, session, url_for
 
 from api.auth import authenticate
+from api.resources import EXTENSION, get_settings
 from console import sessions
 from console.blueprint import bp
-from web.resources import EXTENSION, get_settings
 
 SESSION_KEY_LABEL = b"storelink-console-session"
 SESSION_COOKIE_NAME = "storelink_console"

@@ -13,7 +13,7 @@ from flask import Flask, Request, request
 from flask.sessions import SessionInterface, SessionMixin, session_json_serializer
 from werkzeug.datastructures import CallbackDict
 
-from web.resources import get_redis
+from api.resources import get_redis
 
 # A signed-in operator's session ends this long after signing in.
 SESSION_LIFETIME = timedelta(hours=12)

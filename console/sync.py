@@ -6,6 +6,7 @@ from flask import abort, flash, jsonify, redirect, request, url_for
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
 
+from api.resources import connection_service, get_redis, get_session
 from api.schemas import ScheduleInput, SyncInput, sync_run_json
 from console.blueprint import bp
 from console.connections import render_connection
@@ -13,7 +14,6 @@ from console.templating import every
 from db.models import ENTITIES
 from jobs.failures import retry_failed_job
 from jobs.scheduling import change_schedule, find_run, start_sync
-from web.resources import connection_service, get_redis, get_session
 
 QUEUE_DOWN = "The job queue is unavailable; try again shortly."
 # Digits only, and few enough that int() never balks.

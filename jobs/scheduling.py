@@ -13,22 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connections.schedules import DEFAULT_FULL_EVERY_MINUTES
 from db.ids import is_public_id, new_public_id
-from db.models import ACTIVE_RUN_STATES, ENTITIES, RUN_FAILED, RUN_QUEUED, RUN_RUNNING, Connection, Schedule, SyncRun
+from db.models import ACTIVE_RUN_STATES, RUN_FAILED, RUN_QUEUED, RUN_RUNNING, Connection, Schedule, SyncRun
 from db.types import utcnow
 from jobs.counters import count_poll_run_on_commit
 from jobs.queues import CONNECTION_META, POLLS_QUEUE, RESULT_TTL_SECONDS, queue
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL_MINUTES = {"orders": 60, "products": 1440}
-# The clock looks for due polls every minute: a shorter interval could not be kept.
-MIN_INTERVAL_MINUTES = 1
-MAX_INTERVAL_MINUTES = 7 * 1440
-# Scheduled polls are full passes (finding force-deleted records) at least this often.
-DEFAULT_FULL_EVERY_MINUTES = 1440
-MIN_FULL_EVERY_MINUTES = 60
-MAX_FULL_EVERY_MINUTES = MAX_INTERVAL_MINUTES
 # One poll may page through a big store; RQ kills it after this.
 POLL_JOB_TIMEOUT_SECONDS = 3 * 3600
 # A queued run whose job never started (Redis lost it) is given up after this.
@@ -38,20 +31,6 @@ RUNNING_RUN_SILENCE = timedelta(minutes=30)
 RUN_SYNC = "jobs.polls.run_sync"
 # Bytes of randomness in a sync run's public id (it appears in URLs): 96 bits.
 RUN_ID_BYTES = 12
-
-
-def default_schedules(now: datetime) -> list[Schedule]:
-    """The schedules a new connection starts with: both entities, active, due at once."""
-    return [
-        Schedule(
-            entity=entity,
-            interval_minutes=DEFAULT_INTERVAL_MINUTES[entity],
-            full_every_minutes=DEFAULT_FULL_EVERY_MINUTES,
-            active=True,
-            next_poll_at=now,
-        )
-        for entity in ENTITIES
-    ]
 
 
 def change_schedule(

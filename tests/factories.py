@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import config
 from connections.credentials import Vault, mask_access_token
+from connections.schedules import default_schedules
 from db.ids import new_public_id
 from db.models import Connection, Webhook
 from db.session import transaction
-from jobs.scheduling import default_schedules
 from webhooks.registration import TOPICS, delivery_url
 
 # The real fixtures were signed with this consumer secret (tests/data/woocommerce-9.9.5).

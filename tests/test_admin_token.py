@@ -6,12 +6,12 @@ import logging
 import pytest
 import requests
 
+from api.attempts import FAILED_ATTEMPTS_PER_MINUTE
 from config import ConfigError, load_settings
 from tests.conftest import ADMIN_TOKEN
 from tests.services import free_port
 from tests.test_console import csrf_of, text
 from web import create_app
-from web.attempts import FAILED_ATTEMPTS_PER_MINUTE
 
 API = "/api/connections"
 

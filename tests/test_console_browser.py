@@ -87,8 +87,12 @@ def worker(environment, tmp_path):
 
 
 def screenshot(page, name: str, **options) -> None:
+    """Write the page to docs/screenshots/<name>.png whole: CI runs two suites at once (SQLite,
+    PostgreSQL), and a reader must never see one's picture half over the other's."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **options)
+    partial = SCREENSHOTS / f".{name}.{os.getpid()}.png"
+    partial.write_bytes(page.screenshot(**options))
+    os.replace(partial, SCREENSHOTS / f"{name}.png")
 
 
 def run_statuses(client, connection_id: str) -> list[str]:

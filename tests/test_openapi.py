@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pytest
 from jsonschema import Draft202012Validator
 
+from api.attempts import FAILED_ATTEMPTS_PER_MINUTE
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.test_receiver import post_delivery
-from web.attempts import FAILED_ATTEMPTS_PER_MINUTE
 from webhooks.signature import sign
 
 METHODS = ("get", "put", "post", "patch", "delete")

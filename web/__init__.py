@@ -5,9 +5,15 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api import errors, inputs, openapi, resources
+from api.connections import bp as connections_bp
+from api.sync import bp as sync_bp
 from config import Settings, load_settings
 from config.logging import configure_logging
 from connections.keys import check_stored_credentials
+from console import bp as console_bp
+from web import headers, health, metrics, request_ids
+from webhooks import receiver
 
 
 def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
@@ -23,13 +29,6 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     # Bigger bodies are refused with 413 before they are read into memory.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
     app.json.sort_keys = False
-
-    from api import errors, inputs, openapi
-    from api.connections import bp as connections_bp
-    from api.sync import bp as sync_bp
-    from console import bp as console_bp
-    from web import headers, health, metrics, request_ids, resources
-    from webhooks import receiver
 
     resources.init_app(app, settings)
     errors.init_app(app)

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.representations import HealthOut, ReadinessOut
-from web.resources import get_redis, get_session
+from api.resources import get_redis, get_session
 
 bp = Blueprint("health", __name__)
 # The schemas that dump these answers also document them (api.openapi).

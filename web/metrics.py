@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.auth import require_admin_token
+from api.resources import get_redis, get_session
 from db.models import Connection, SpooledDelivery, Webhook
 from db.types import utcnow
 from jobs.buffer import SHARDS, EventBuffer
@@ -43,7 +44,6 @@ from jobs.counters import (
 )
 from jobs.failures import FAILING_QUEUES
 from jobs.queues import SERIALIZER
-from web.resources import get_redis, get_session
 
 bp = Blueprint("metrics", __name__)
 require_admin_token(bp, also=lambda settings: settings.metrics_token)

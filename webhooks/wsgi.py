@@ -4,7 +4,7 @@ import http
 import json
 from dataclasses import dataclass
 
-from api.errors import error_document
+from connections.errors import error_document
 from jobs.counters import OUTCOME_DUPLICATE, OUTCOME_QUEUED, OUTCOME_SPOOLED
 
 # Outcomes counted elsewhere than where the reply is made (`jobs.counters`): the push script
@@ -34,7 +34,7 @@ class Reply:
 
     @classmethod
     def error(cls, status: int, code: str, message: str, outcome: str = "") -> "Reply":
-        """The service's error shape (`api.errors.error_document`)."""
+        """The service's error shape (`connections.errors.error_document`)."""
         return cls.json(status, error_document(code, message), outcome)
 
 

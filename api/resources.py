@@ -1,18 +1,22 @@
-"""Per-app resources (settings, database session, Redis, credential vault) for request handlers."""
+"""Per-app resources (settings, database session, Redis, credential vault, wrong-token counts) for request handlers.
+
+The admin API, the console and the app's own routes (health, metrics) all take them from here.
+"""
 
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Flask, current_app, g, request
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from api.attempts import FailedAttempts
 from config import Settings
 from connections.credentials import Vault
 from connections.service import ConnectionService
 from db.session import get_sessionmaker
 from jobs.buffer import EventBuffer
-from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, redis_for
-from web.attempts import FailedAttempts
+from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_registration, redis_for
 
 EXTENSION = "storelink"
 # Pages that ask a store something while an operator waits give up after this long.
@@ -72,7 +76,10 @@ def connection_service(*, quick: bool = False) -> ConnectionService:
     if quick:
         timeout = min(settings.store_timeout_seconds, QUICK_STORE_TIMEOUT_SECONDS)
         settings = settings.with_overrides({"store_timeout_seconds": timeout})
-    return ConnectionService(settings, get_session(), get_vault(), get_redis())
+    redis = get_redis()
+    return ConnectionService(
+        settings, get_session(), get_vault(), redis, queue_registration=partial(enqueue_registration, redis)
+    )
 
 
 def get_redis() -> Redis:
