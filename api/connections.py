@@ -18,11 +18,11 @@ from api.schemas import (
     schedule_json,
     webhook_json,
 )
+from connections.webhooks import registration_state
 from db.ids import is_external_id
 from db.models import Order, Product
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
 from web.resources import connection_service, get_session
-from webhooks.registration import registration_state
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -42,7 +42,9 @@ def verify():
     """Check fields against the store without saving anything."""
     fields = load_body(VerifyInput())
     try:
-        verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
+        verification = connection_service().verify(
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+        )
     except StoreError as error:
         return jsonify(ok=False, error=error.to_dict())
     return jsonify(ok=True, store={**verification.store, "auth_mode": verification.auth_mode})
@@ -81,7 +83,7 @@ def patch(connection_id: str):
     """Change fields; new credentials or URL are verified first and webhooks re-registered."""
     service = connection_service()
     connection = service.get(connection_id)
-    changes = load_body(ConnectionPatch(), partial=True)
+    changes = load_body(ConnectionPatch(system=connection.external_system), partial=True)
     try:
         service.update(connection, changes)
     except StoreError as error:

@@ -10,6 +10,7 @@ from api.openapi_schemas import (
     PAGING,
     SCHEMAS,
     STRING,
+    SYSTEM,
     json_body,
     object_schema,
     ref,
@@ -168,17 +169,17 @@ PATHS = {
             }
         ),
     },
-    "/webhooks/woocommerce/{connection_id}": {
-        "parameters": [CONNECTION_ID],
+    "/webhooks/{system}/{connection_id}": {
+        "parameters": [SYSTEM, CONNECTION_ID],
         "post": {
-            "summary": "WooCommerce webhook receiver; the X-WC-Webhook-Signature HMAC is the authentication",
+            "summary": "Webhook receiver; the signature header the system's connector names is the authentication",
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
             "responses": {
                 "200": {"description": "the ping sent when a webhook is created"},
                 "202": {"description": "queued (or a duplicate of a queued delivery)"},
                 "400": json_body(ref("Error"), "signed, but not JSON, an unsupported topic, or the wrong shape"),
                 "401": json_body(ref("Error"), "missing or wrong signature"),
-                "404": json_body(ref("Error"), "unknown connection"),
+                "404": json_body(ref("Error"), "unknown system or connection, or a connection of another system"),
                 "410": json_body(ref("Error"), "deleted connection"),
                 "413": json_body(ref("Error"), "body over the limit"),
                 "503": json_body(ref("Error"), "queue unavailable; not accepted"),
@@ -208,7 +209,7 @@ PATHS = {
 
 DOCUMENT = {
     "openapi": "3.1.0",
-    "info": {"title": "Storelink", "version": "0.1.0", "description": "Connects WooCommerce stores to a back office."},
+    "info": {"title": "Storelink", "version": "0.1.0", "description": "Connects online stores to a back office."},
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,

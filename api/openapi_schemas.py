@@ -1,6 +1,7 @@
 """The schemas and shared parts of the OpenAPI document (`api.openapi` serves it)."""
 
 from jobs.scheduling import MAX_FULL_EVERY_MINUTES, MAX_INTERVAL_MINUTES, MIN_FULL_EVERY_MINUTES, MIN_INTERVAL_MINUTES
+from stores.registry import systems
 
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -31,6 +32,7 @@ ERRORS = {
     "429": json_body(ref("Error"), "too many wrong admin tokens from this client address; see Retry-After"),
 }
 CONNECTION_ID = {"name": "connection_id", "in": "path", "required": True, "schema": STRING}
+SYSTEM = {"name": "system", "in": "path", "required": True, "schema": {"type": "string", "enum": list(systems())}}
 EXTERNAL_ID = {"name": "external_id", "in": "path", "required": True, "schema": STRING}
 ENTITY = {"type": "string", "enum": ["orders", "products"]}
 PAGING = [
@@ -42,10 +44,10 @@ PAGING = [
 
 CONNECTION_FIELDS = {
     "name": {"type": "string", "minLength": 1, "maxLength": 200},
-    "external_system": {"type": "string", "enum": ["woocommerce"]},
+    "external_system": {"type": "string", "enum": list(systems())},
     "api_url": {"type": "string", "format": "uri", "maxLength": 2048},
-    "access_token": {"type": "string", "description": "WooCommerce consumer key (ck_…)"},
-    "secret": {"type": "string", "writeOnly": True, "description": "WooCommerce consumer secret (cs_…)"},
+    "access_token": {"type": "string", "description": "the store's API key (a consumer key, ck_…, for its system's connector)"},
+    "secret": {"type": "string", "writeOnly": True, "description": "the API key's secret (a consumer secret, cs_…, for its system's connector)"},
     "order_start": {"type": "string", "description": "ISO date or date-time; orders created before it are not imported"},
     "warehouse": NULLABLE_STRING,
     "company_group": NULLABLE_STRING,

@@ -84,7 +84,7 @@ def submit_edit_connection(connection_id: str):
     connection = service.get(connection_id)
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
     try:
-        changes = ConnectionPatch().load(_changes(connection, values), partial=True)
+        changes = ConnectionPatch(system=connection.external_system).load(_changes(connection, values), partial=True)
     except ValidationError as error:
         return _page(connection, values, status=422, errors=error.messages)
     keys_before = (connection.api_url, connection.access_token_masked, connection.secret_encrypted)

@@ -124,7 +124,9 @@ def _verify(values: dict[str, str]):
     except ValidationError as error:
         return _form(values, status=422, errors=error.messages)
     try:
-        verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
+        verification = connection_service().verify(
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+        )
     except FieldErrors as error:
         return _form(values, status=422, errors=error.errors)
     except StoreError as error:

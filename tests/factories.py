@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import config
 from connections.credentials import Vault, mask_access_token
+from connections.webhooks import delivery_url
 from db.ids import new_public_id
 from db.models import Connection, Webhook
 from db.session import transaction
 from jobs.scheduling import default_schedules
-from webhooks.registration import TOPICS, delivery_url
+from stores.woocommerce.webhooks import TOPICS
 
 # The real fixtures were signed with this consumer secret (tests/data/woocommerce-9.9.5).
 FIXTURE_SECRET = "cs_20433fe258370db7adc40d39bac30d95ffc09bf3"
@@ -44,7 +45,7 @@ def make_connection(
             deleted_at=datetime.now(UTC) if deleted else None,
         )
         connection.webhooks = [
-            Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, public_id))
+            Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, "woocommerce", public_id))
             for index, topic in enumerate(TOPICS)
         ]
         # Not due: there is no store behind these connections to poll.
