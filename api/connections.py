@@ -102,7 +102,7 @@ def delete(connection_id: str):
     removal = service.delete(service.get(connection_id))
     response = Response(status=204)
     if removal.failures:
-        response.headers["Storelink-Webhooks-Not-Removed"] = ",".join(str(i) for i in sorted(removal.failures))
+        response.headers["Storelink-Webhooks-Not-Removed"] = ",".join(sorted(removal.failures, key=lambda webhook_id: (len(webhook_id), webhook_id)))
     return response
 
 

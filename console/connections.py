@@ -15,6 +15,7 @@ from jobs.scheduling import (
     MIN_INTERVAL_MINUTES,
     active_run,
 )
+from stores.registry import connector_for
 from web.resources import connection_service, get_redis, get_session
 
 RECENT_RUNS_SHOWN = 10
@@ -86,13 +87,13 @@ def delete(connection_id: str):
     """Remove the store's webhooks (best effort) and the connection."""
     service = connection_service()
     connection = service.get(connection_id)
-    name = connection.name
+    name, place = connection.name, connector_for(connection.external_system).texts["webhooks_place"]
     removal = service.delete(connection)
     if removal.failures:
-        ids = ", ".join(str(webhook_id) for webhook_id in sorted(removal.failures))
+        ids = ", ".join(sorted(removal.failures, key=lambda webhook_id: (len(webhook_id), webhook_id)))
         flash(
             f"Connection “{name}” deleted, but the store kept webhooks {ids}: remove them under "
-            "WooCommerce → Settings → Advanced → Webhooks (they will fail and be disabled otherwise).",
+            f"{place} (they will fail and be disabled otherwise).",
             "warning",
         )
     else:

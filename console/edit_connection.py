@@ -13,7 +13,7 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from console.new_connection import MISSING
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
 from web.resources import connection_service
 
 FIELDS = ("name", "api_url", "access_token", "secret", "order_start", "warehouse", "company_group")
@@ -65,7 +65,7 @@ def _page(
         values=values,
         errors=messages,
         failure=failure,
-        advice=advice_for(failure.code) if failure else None,
+        advice=advice_for(failure.code, connection.external_system) if failure else None,
     )
     return page, status
 

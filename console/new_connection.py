@@ -17,7 +17,8 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from db.types import utcnow
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
+from stores.registry import DEFAULT_SYSTEM
 from web.resources import connection_service
 
 FORM_FIELDS = (
@@ -92,7 +93,7 @@ def _form(
         values=values,
         errors=_messages(errors or {}),
         failure=failure,
-        advice=advice_for(failure.code) if failure else None,
+        advice=advice_for(failure.code, values.get("external_system") or DEFAULT_SYSTEM) if failure else None,
         verified=store,
         notice=notice,
     )
@@ -101,10 +102,10 @@ def _form(
 
 @bp.get("/connections/new")
 def new_connection():
-    """The empty form: WooCommerce, orders from today."""
+    """The empty form: the default system, orders from today."""
     session.pop(VERIFIED, None)
     values = dict.fromkeys(FORM_FIELDS, "")
-    values.update(external_system="woocommerce", order_start=utcnow().date().isoformat())
+    values.update(external_system=DEFAULT_SYSTEM, order_start=utcnow().date().isoformat())
     return _form(values)
 
 

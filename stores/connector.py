@@ -175,6 +175,9 @@ class Connector(ABC):
     fields: Mapping[str, FieldHelp]  # the form's help for api_url, access_token and secret
     advice: Mapping[str, Advice]  # every diagnosis code `verify` and the client can raise
     auth_modes: Mapping[str, str]  # each auth mode `verify` can choose, in words
+    # What the console tells the operator to do on the store itself: `what_to_connect`,
+    # `new_keys`, `replace_keys`, `secret_format` and `webhooks_place` (where the store lists its webhooks).
+    texts: Mapping[str, str]
     deliveries: Deliveries
     topics: tuple[str, ...]  # the webhook topics registered on the store
     walks: Mapping[str, tuple[Walk, ...]]  # per entity, the incremental walks a poll makes
@@ -196,6 +199,10 @@ class Connector(ABC):
     @abstractmethod
     def client(self, link: StoreLink, options: StoreOptions, *, retry: RetryPolicy | None = None) -> StoreClient:
         """An API client for the store."""
+
+    def store_summary(self, store: Mapping[str, Any]) -> str:
+        """The store as the console names it, from the facts verification recorded."""
+        return self.label
 
     @abstractmethod
     def store_facts(self, client: StoreClient) -> dict:

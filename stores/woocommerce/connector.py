@@ -92,6 +92,7 @@ TEXTS = {
     "new_keys": f"New keys: {REST_KEYS_PLACE} → Add key, Read/Write.",
     "replace_keys": f"create new keys in {REST_KEYS_PLACE} (Read/Write)",
     "webhooks_place": "WooCommerce → Settings → Advanced → Webhooks",
+    "secret_format": "Starts with cs_.",
     "what_to_connect": "a WooCommerce store: you need its address and a REST API key with Read/Write permission",
 }
 
@@ -139,6 +140,9 @@ class WooCommerceConnector(Connector):
             retry=retry or NO_RETRY,
             allow_private=options.allow_private,
         )
+
+    def store_summary(self, store: Mapping[str, Any]) -> str:
+        return f"WooCommerce {store.get('version') or '?'} on WordPress {store.get('wp_version') or '?'}"
 
     def store_facts(self, client: WooCommerceClient) -> dict:
         return store_facts(client.get("system_status", STORE_FACTS_QUERY))
