@@ -24,6 +24,7 @@ def make_connection(
     order_start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
     warehouse: str | None = "Main",
     deleted: bool = False,
+    external_system: str = "woocommerce",
 ) -> str:
     """Insert a connection (and its webhook rows) directly; answer its public id."""
     settings = config.get_settings()
@@ -33,7 +34,7 @@ def make_connection(
         connection = Connection(
             public_id=public_id,
             name="Fixture store",
-            external_system="woocommerce",
+            external_system=external_system,
             api_url=api_url,
             access_token_encrypted=vault.encrypt(access_token),
             access_token_masked=mask_access_token(access_token),
@@ -45,7 +46,7 @@ def make_connection(
             deleted_at=datetime.now(UTC) if deleted else None,
         )
         connection.webhooks = [
-            Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, "woocommerce", public_id))
+            Webhook(topic=topic, store_webhook_id=index + 1, status="active", delivery_url=delivery_url(settings.public_url, external_system, public_id))
             for index, topic in enumerate(TOPICS)
         ]
         # Not due: there is no store behind these connections to poll.
