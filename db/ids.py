@@ -10,7 +10,7 @@ import secrets
 # Public ids of connections and sync runs: `secrets.token_urlsafe` text, within their 32-character columns.
 PUBLIC_ID_MAX = 32
 _PUBLIC_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{PUBLIC_ID_MAX}}}")
-# A store's ids of its records (decimal numbers in WooCommerce), within their 64-character columns.
+# A store's ids of its records (decimal numbers in some systems), within their 64-character columns.
 EXTERNAL_ID_MAX = 64
 _EXTERNAL_ID = re.compile(rf"[!-~]{{1,{EXTERNAL_ID_MAX}}}")
 
