@@ -188,12 +188,11 @@ class _Poll:
         """Mark stored records the store no longer has as deleted."""
         model = MODELS[self.entity]
         for page in self.connector.id_pages(client, self.entity, order_start=self.order_start):
-            ids = page.ids
             with self._session() as session:
                 run, _, _ = self._load(session)
                 session.execute(
                     update(model)
-                    .where(model.connection_id == self.connection_id, model.external_id.in_(ids))
+                    .where(model.connection_id == self.connection_id, model.external_id.in_(page.ids))
                     .values(seen_in_run=self.run_pk)
                 )
                 self._progress(run, page, 0)

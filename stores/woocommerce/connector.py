@@ -18,7 +18,9 @@ from stores.connector import (
     WebhookState,
 )
 from stores.errors import NO_RETRY, RetryPolicy
-from stores.woocommerce import errors, walks, webhooks
+from stores.woocommerce import errors
+from stores.woocommerce import walks as poll_walks
+from stores.woocommerce import webhooks as store_webhooks
 from stores.woocommerce.auth import BASIC, OAUTH1, QUERY_STRING
 from stores.woocommerce.client import WooCommerceClient, normalize_api_url
 from stores.woocommerce.deliveries import WooCommerceDeliveries
@@ -107,8 +109,8 @@ class WooCommerceConnector(Connector):
     auth_modes = AUTH_MODES
     texts = TEXTS
     deliveries = WooCommerceDeliveries()
-    topics = webhooks.TOPICS
-    walks = walks.WALKS
+    topics = store_webhooks.TOPICS
+    walks = poll_walks.WALKS
 
     # -- connecting ---------------------------------------------------------------------
 
@@ -150,16 +152,16 @@ class WooCommerceConnector(Connector):
     # -- webhooks -----------------------------------------------------------------------
 
     def register_webhooks(self, client, url: str, secret: str, name: str, *, refresh: bool) -> list[WebhookState]:
-        return webhooks.register_webhooks(client, url, secret, name, refresh=refresh)
+        return store_webhooks.register_webhooks(client, url, secret, name, refresh=refresh)
 
     def webhooks_on_store(self, client) -> dict[str, str]:
-        return webhooks.webhooks_on_store(client)
+        return store_webhooks.webhooks_on_store(client)
 
     def needs_repair(self, status: str | None) -> bool:
-        return webhooks.needs_repair(status)
+        return store_webhooks.needs_repair(status)
 
     def remove_webhooks(self, client, store_webhook_ids: list[str]) -> dict[str, str]:
-        return webhooks.remove_webhooks(client, store_webhook_ids)
+        return store_webhooks.remove_webhooks(client, store_webhook_ids)
 
     # -- records ------------------------------------------------------------------------
 
@@ -175,17 +177,17 @@ class WooCommerceConnector(Connector):
         return deleted_id(payload)
 
     def read_record(self, client, resource: str, external_id: str, parent: str | None) -> tuple[dict, str | None] | None:
-        return walks.read_record(client, resource, external_id, parent)
+        return poll_walks.read_record(client, resource, external_id, parent)
 
     # -- polling ------------------------------------------------------------------------
 
     def changed_pages(
         self, client, entity: str, walk: Walk, *, since: datetime | None, until: datetime, order_start: datetime
     ) -> Iterator[Page]:
-        return walks.changed_pages(client, entity, walk, since=since, until=until, order_start=order_start)
+        return poll_walks.changed_pages(client, entity, walk, since=since, until=until, order_start=order_start)
 
     def id_pages(self, client, entity: str, *, order_start: datetime) -> Iterator[IdPage]:
-        return walks.id_pages(client, entity, order_start=order_start)
+        return poll_walks.id_pages(client, entity, order_start=order_start)
 
     def missing_ids(self, client, entity: str, candidates: list[tuple[str, str | None]]) -> list[str]:
-        return walks.missing_ids(client, entity, candidates)
+        return poll_walks.missing_ids(client, entity, candidates)
