@@ -6,6 +6,8 @@ from stores.woocommerce.connector import WooCommerceConnector
 WOOCOMMERCE = "woocommerce"
 # The connectors, by system; tests may register one of their own (`register`).
 CONNECTORS: dict[str, Connector] = {WOOCOMMERCE: WooCommerceConnector()}
+# The systems Storelink ships a connector for (`systems()` adds any registered later).
+SYSTEMS = tuple(CONNECTORS)
 # Systems on the roadmap: asked for one, the API says it is not supported yet.
 PLANNED_SYSTEMS = ("shopify", "magento", "fortnox")
 DEFAULT_SYSTEM = WOOCOMMERCE
