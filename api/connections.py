@@ -13,9 +13,9 @@ from api.resources import connection_service, get_session, get_settings
 from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, VerifyInput, isoformat
 from connections.errors import ConnectionNotFound
 from connections.reachability import delivery_warnings
+from connections.webhooks import registration_state
 from db.models import Order, Product
-from stores.woocommerce.errors import StoreError
-from webhooks.registration import registration_state
+from stores.errors import StoreError
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -39,7 +39,9 @@ def verify():
     """Check fields against the store without saving anything."""
     fields = load_body(VerifyInput())
     try:
-        verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
+        verification = connection_service().verify(
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+        )
     except StoreError as error:
         return jsonify(_VERIFICATION.dump({"ok": False, "error": error.to_dict()}))
     store = {**verification.store, "auth_mode": verification.auth_mode}
@@ -91,7 +93,7 @@ def patch(connection_id: str):
     """Change fields; new credentials or URL are verified first and webhooks re-registered."""
     service = connection_service()
     connection = service.get(connection_id)
-    changes = load_body(ConnectionPatch(), partial=True)
+    changes = load_body(ConnectionPatch(system=connection.external_system), partial=True)
     try:
         service.update(connection, changes)
     except StoreError as error:
@@ -110,7 +112,7 @@ def delete(connection_id: str):
     removal = service.delete(service.get(connection_id))
     response = Response(status=204)
     if removal.failures:
-        response.headers["Storelink-Webhooks-Not-Removed"] = ",".join(sorted(removal.failures, key=lambda i: (len(i), i)))  # decimal ids in numeric order
+        response.headers["Storelink-Webhooks-Not-Removed"] = ",".join(sorted(removal.failures, key=lambda webhook_id: (len(webhook_id), webhook_id)))
     return response
 
 

@@ -14,17 +14,21 @@ from marshmallow import fields
 
 from api import representations as out
 from api.openapi_operations import CONNECTION_PATCH, OPERATIONS, Answer, Operation
-from api.schemas import SUPPORTED_SYSTEMS, ExternalSystem, OrderStart
+from api.schemas import ExternalSystem, OrderStart
 from db.models import ENTITIES
+from stores.registry import systems
 
 bp = Blueprint("openapi", __name__)
 
 TITLE = "Storelink"
 VERSION = "0.1.0"
-DESCRIPTION = "Connects WooCommerce stores to a back office."
+DESCRIPTION = "Connects online stores to a back office."
 SECURITY = [{"bearer": []}]
 # The path parameters' schemas; any other is a string.
-PATH_PARAMETER_SCHEMAS = {"entity": {"type": "string", "enum": list(ENTITIES)}}
+PATH_PARAMETER_SCHEMAS = {
+    "entity": {"type": "string", "enum": list(ENTITIES)},
+    "system": {"type": "string", "enum": list(systems())},
+}
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
 # Named as they were when the document was written by hand; the rest are the class name less `Out`.
 SCHEMA_NAMES = {CONNECTION_PATCH: "ConnectionPatch", out.ErrorOut: "Error", out.ValidationErrorsOut: "ValidationErrors"}
@@ -47,7 +51,7 @@ def schema_name(schema) -> str:
 
 def _field_attributes(self, field, **kwargs) -> dict:
     """What apispec cannot read from a field: the systems `ExternalSystem` accepts."""
-    return {"enum": list(SUPPORTED_SYSTEMS)} if isinstance(field, ExternalSystem) else {}
+    return {"enum": list(systems())} if isinstance(field, ExternalSystem) else {}
 
 
 def _content(answer: Answer) -> dict:

@@ -11,7 +11,7 @@ from api import records
 from api import representations as out
 from api import status_representation as status_out
 from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, ScheduleInput, SyncInput, VerifyInput
-from webhooks.registration import RECEIVER_PATH
+from connections.webhooks import RECEIVER_PATH
 
 JSON = "application/json"
 
@@ -148,14 +148,14 @@ OPERATIONS = (
         answers={200: Answer("the status", status_out.ConnectionStatusOut)},
     ),
     Operation(
-        "post", RECEIVER_PATH, "Webhook receiver; the delivery's HMAC signature is the authentication",
+        "post", RECEIVER_PATH, "Webhook receiver; the delivery's HMAC signature (the header the system's connector names) is the authentication",
         body={"type": "object"}, admin=False,
         answers={
             200: Answer("the ping sent when a webhook is created"),
             202: Answer("queued (or a duplicate of a queued delivery, or spooled)", out.DeliveryOut),
             400: Answer("signed, but not JSON, an unsupported topic, or the wrong shape", out.ErrorOut),
             401: Answer("missing or wrong signature", out.ErrorOut),
-            404: Answer("unknown connection", out.ErrorOut),
+            404: Answer("unknown system or connection, or a connection of another system", out.ErrorOut),
             410: Answer("deleted connection", out.ErrorOut),
             413: Answer("body over the limit", out.ErrorOut),
             503: Answer("the database or Redis is unavailable; not accepted", out.ErrorOut),

@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, date, datetime, time
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.records import OrderOut, OrderSummaryOut, ProductOut
 from api.representations import ConnectionOut, ScheduleOut, SyncRunOut, WebhookOut, isoformat
@@ -14,17 +14,16 @@ from connections.schedules import (
     MIN_INTERVAL_MINUTES,
 )
 from db.models import ENTITIES
+from stores.registry import DEFAULT_SYSTEM, PLANNED_SYSTEMS, connector_for, is_known, systems
 
-SUPPORTED_SYSTEMS = ("woocommerce",)
-# Systems on the roadmap get a clearer refusal than an unknown word.
-PLANNED_SYSTEMS = ("shopify", "magento", "fortnox")
 NAME_MAX = 200
+# The fields a connector checks (`credential_errors`).
+CREDENTIAL_FIELDS = ("access_token", "secret")
 URL_MAX = 2048
 KEY_MAX = 200
 # Read API paging.
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
-_NO_SPACE = re.compile(r"^\S+$")
 # C0 controls and DEL: never meant in a name, and PostgreSQL cannot store NUL at all.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -42,15 +41,23 @@ class Text(fields.String):
 
 
 class ExternalSystem(Text):
-    """`woocommerce`, with a precise refusal for systems not supported yet."""
+    """A system with a connector (`stores.registry`), with a precise refusal for systems not supported yet."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         system = super()._deserialize(value, attr, data, **kwargs)
-        if system in SUPPORTED_SYSTEMS:
+        if is_known(system):
             return system
         if system in PLANNED_SYSTEMS:
-            raise ValidationError(f"{system} is not supported yet; supported: {', '.join(SUPPORTED_SYSTEMS)}")
-        raise ValidationError(f"must be one of: {', '.join(SUPPORTED_SYSTEMS)}")
+            raise ValidationError(f"{system} is not supported yet; supported: {', '.join(systems())}")
+        raise ValidationError(f"must be one of: {', '.join(systems())}")
+
+
+def _loaded_text(data: dict, original, name: str) -> str | None:
+    """A field's loaded value, or the text sent when only its validators refused it (None when it was no text)."""
+    if name in data:
+        return data[name]
+    value = original.get(name) if isinstance(original, dict) else None
+    return value if isinstance(value, str) and not _CONTROL.search(value) else None
 
 
 class OrderStart(fields.Field):
@@ -90,16 +97,13 @@ def _not_blank(value: str) -> None:
         raise ValidationError("must not be blank")
 
 
-def _key(prefix: str, what: str) -> validate.Validator:
-    def check(value: str) -> None:
-        if not value.startswith(prefix) or not _NO_SPACE.match(value):
-            raise ValidationError(f"must be a WooCommerce {what} starting with {prefix!r}, without spaces")
-
-    return check
-
-
 class CredentialsInput(Schema):
-    """Where the store is and the keys to it."""
+    """Where the store is and the keys to it; the system's connector says what its keys look like."""
+
+    def __init__(self, *args, system: str | None = None, **kwargs):
+        """`system`: the connection's, for a change that does not name it."""
+        super().__init__(*args, **kwargs)
+        self.system = system
 
     external_system = ExternalSystem(required=True)
     api_url = fields.Url(
@@ -109,12 +113,19 @@ class CredentialsInput(Schema):
         validate=validate.Length(max=URL_MAX),
         error_messages={"invalid": "must be an http:// or https:// URL of the store, e.g. https://shop.example.com"},
     )
-    access_token = Text(
-        required=True, validate=[validate.Length(min=4, max=KEY_MAX), _key("ck_", "consumer key")]
-    )
-    secret = Text(
-        required=True, load_only=True, validate=[validate.Length(min=4, max=KEY_MAX), _key("cs_", "consumer secret")]
-    )
+    access_token = Text(required=True, validate=validate.Length(min=4, max=KEY_MAX))
+    secret = Text(required=True, load_only=True, validate=validate.Length(min=4, max=KEY_MAX))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _check_credentials(self, data: dict, original, **kwargs) -> None:
+        """The connector's checks of the keys, beside the fields' own (a key too short is told both)."""
+        system = data.get("external_system") or self.system or DEFAULT_SYSTEM
+        if not is_known(system):
+            return
+        values = {name: _loaded_text(data, original, name) for name in CREDENTIAL_FIELDS}
+        errors = connector_for(system).credential_errors(values["access_token"], values["secret"])
+        if errors:
+            raise ValidationError(errors)
 
 
 class ConnectionInput(CredentialsInput):
@@ -135,7 +146,7 @@ class ConnectionPatch(ConnectionInput):
 class VerifyInput(ConnectionInput):
     """The same form; only the credentials are required, since nothing is saved."""
 
-    external_system = ExternalSystem(load_default="woocommerce")
+    external_system = ExternalSystem(load_default=DEFAULT_SYSTEM)
     name = Text(validate=validate.Length(max=NAME_MAX))
 
 

@@ -16,8 +16,8 @@ from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
-from stores.woocommerce.errors import StoreError
-from webhooks.registration import list_store_webhooks, needs_repair, store_id
+from stores.errors import StoreError
+from stores.registry import connector_for
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -98,25 +98,27 @@ def status(connection_id: str):
     service = connection_service()
     connection = service.get(connection_id)
     store = {"reachable": True, "error": None}
-    on_store: dict[str | None, dict] = {}
+    connector = connector_for(connection.external_system)
+    on_store: dict[str, str | None] = {}  # each webhook's status by its id
     client = service.client_for(connection)
     service.release()
     try:
         with client:
-            on_store = {store_id(hook.get("id")): hook for hook in list_store_webhooks(client)}
+            on_store = connector.webhooks_on_store(client)
     except StoreError as error:
         store = {"reachable": False, "error": error.to_dict()}
     webhooks = []
     for webhook in connection.webhooks:
-        live = on_store.get(webhook.store_webhook_id)
+        found = webhook.store_webhook_id is not None and str(webhook.store_webhook_id) in on_store
+        live_status = on_store[str(webhook.store_webhook_id)] if found else None
         webhooks.append(
             {
                 "topic": webhook.topic,
                 "store_webhook_id": webhook.store_webhook_id,
-                "store_status": (live or {}).get("status") if store["reachable"] else None,
-                "missing_on_store": store["reachable"] and live is None,
+                "store_status": live_status if store["reachable"] else None,
+                "missing_on_store": store["reachable"] and not found,
                 # Paused, disabled or missing: nothing is delivered until a poll repairs it.
-                "needs_repair": needs_repair(live) if store["reachable"] else None,
+                "needs_repair": connector.needs_repair(live_status if found else None) if store["reachable"] else None,
                 "last_delivery_at": webhook.last_delivery_at,
                 "error": webhook.error,
             }

@@ -21,12 +21,12 @@ from sqlalchemy import text
 from bench import services
 from bench.payloads import signed_order
 from bench.report import figure, note, percentile, warn
+from connections.webhooks import RECEIVER_PATH
 from db.session import SQLITE_BEGIN, get_engine
 from jobs.buffer import SHARDS, EventBuffer
 from jobs.queues import redis_connection
 from tests.factories import make_connection
 from tests.services import wait_until
-from webhooks.registration import RECEIVER_PATH
 
 RATE = 200
 CONNECTIONS = 20
@@ -85,7 +85,7 @@ def send_all(url: str, deliveries: list[tuple[str, str, bytes, dict]], rate: flo
                     time.sleep(delay)
                 order_id, connection_id, body, headers = deliveries[index]
                 try:
-                    response = session.post(url + RECEIVER_PATH.format(connection_id=connection_id), data=body, headers=headers, timeout=30)
+                    response = session.post(url + RECEIVER_PATH.format(system="woocommerce", connection_id=connection_id), data=body, headers=headers, timeout=30)
                     ok = response.status_code == 202
                 except requests.RequestException:
                     ok = False

@@ -34,11 +34,11 @@ from bench import services
 from bench.bare_app import RPUSH_KEY
 from bench.payloads import signed_order
 from bench.report import figure, note, ratio, warn
+from connections.webhooks import RECEIVER_PATH
 from jobs.buffer import EVENTS_KEY, SHARDS
+from stores.woocommerce.deliveries import SIGNATURE_HEADER
 from tests.factories import make_connection
 from tests.services import child_pids, tcp_sockets
-from webhooks.registration import RECEIVER_PATH
-from webhooks.signature import SIGNATURE_HEADER
 
 BODIES = 1000
 CONNECTIONS = 160
@@ -136,7 +136,7 @@ def write_script(path: Path, connection_ids: list[str]) -> int:
         % {
             "bodies": ",\n".join(lua_string(body) for body in bodies),
             "signatures": ",".join(f'"{signature}"' for signature in signatures),
-            "paths": ",".join(f'"{RECEIVER_PATH.format(connection_id=connection_id)}"' for connection_id in connection_ids),
+            "paths": ",".join(f'"{RECEIVER_PATH.format(system="woocommerce", connection_id=connection_id)}"' for connection_id in connection_ids),
             "headers": ",".join(f'["{name}"]={lua_string(value)}' for name, value in static.items()),
             "signature_header": SIGNATURE_HEADER,
         }

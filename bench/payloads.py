@@ -5,9 +5,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from jobs.buffer import envelope
+from stores.signatures import sign
+from stores.woocommerce.deliveries import SIGNATURE_HEADER
 from tests.factories import FIXTURE_SECRET
 from tests.fixtures import load_delivery
-from webhooks.signature import SIGNATURE_HEADER, sign
 
 TEMPLATE = load_delivery("04")  # a real order.updated delivery (one line item, about 2 KB)
 HEADERS = {key: value for key, value in TEMPLATE.headers.items() if key.startswith("X-WC-") or key == "Content-Type"}

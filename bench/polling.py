@@ -22,10 +22,10 @@ from sqlalchemy import select
 from bench import services
 from bench.report import figure, note, ratio
 from config import get_settings
+from connections.webhooks import delivery_url
 from db.models import RUN_QUEUED, Connection, SyncRun
 from db.session import transaction
 from tests.factories import make_connection
-from webhooks.registration import delivery_url
 
 STORE_START_TIMEOUT_SECONDS = 600
 # Bare walk and poll alternate this many times at the smaller count.
@@ -78,7 +78,7 @@ def prepare(workdir: Path, redis_url: str, name: str, base_url: str, key: str, s
     env = services.environment(redis_url, database_url)
     with services.settings_from(env):
         public_id = make_connection(api_url=base_url, access_token=key, secret=secret, order_start=order_start)
-        process.stdin.write(f"webhooks {delivery_url(get_settings().public_url, public_id)} {secret}\n")
+        process.stdin.write(f"webhooks {delivery_url(get_settings().public_url, 'woocommerce', public_id)} {secret}\n")
         process.stdin.flush()
         if process.stdout.readline().strip() != "ok":
             raise RuntimeError("the store emulator did not register the webhooks")

@@ -19,8 +19,8 @@ from pathlib import Path
 from bench import services
 from bench.payloads import signed_order
 from bench.report import figure
+from connections.webhooks import RECEIVER_PATH
 from tests.factories import make_connection
-from webhooks.registration import RECEIVER_PATH
 
 CONNECTIONS = 20
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             deliveries = []
             for number in range(args.requests):
                 body, headers = signed_order(200_000 + number, 1)
-                deliveries.append((RECEIVER_PATH.format(connection_id=connection_ids[number % CONNECTIONS]), body, headers))
+                deliveries.append((RECEIVER_PATH.format(system="woocommerce", connection_id=connection_ids[number % CONNECTIONS]), body, headers))
             app = create_app()
             receiver, bare = app.test_client(), bare_app.test_client()
             post_all(receiver, deliveries[:100])  # first requests: imports, scripts, pools

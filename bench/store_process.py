@@ -9,8 +9,8 @@ left them) and answers `ok`; end of input stops it.
 import json
 import sys
 
+from stores.woocommerce.webhooks import TOPICS
 from tests.woo_emulator import ManualClock, WooEmulator
-from webhooks.registration import TOPICS
 
 LINES = [
     {"product_id": 0, "name": "Mug", "quantity": 2, "price": "8.99"},

@@ -20,7 +20,7 @@ DEFAULT_PORT = 5000
 VAR_DIR = Path(__file__).resolve().parent.parent / "var"
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'storelink.db'}"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
-# Largest webhook body accepted; WooCommerce orders with hundreds of lines stay far below.
+# Largest webhook body accepted; orders with hundreds of lines stay far below.
 DEFAULT_MAX_WEBHOOK_BYTES = 2 * 1024 * 1024
 # Delays before an event job that failed for a passing reason (database away) runs again.
 DEFAULT_EVENT_RETRY_SECONDS = (5, 30, 120, 600, 1800)

@@ -27,7 +27,7 @@ from config import load_settings
 from config.request_framing import Framing, framing
 
 # A request's head and body must arrive within this many seconds of its connection's opening
-# (or, kept alive, of its first byte); WooCommerce sends a delivery at once, in one piece.
+# (or, kept alive, of its first byte); a store sends a delivery at once, in one piece.
 # GUNICORN_REQUEST_READ_SECONDS changes it.
 DEFAULT_REQUEST_READ_SECONDS = 30.0
 # All requests still arriving in one worker may hold this many megabytes together; past it the

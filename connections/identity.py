@@ -1,4 +1,4 @@
-"""Which store a connection reaches: a fingerprint of its API URL and consumer key.
+"""Which store a connection reaches: a fingerprint of its API URL and access token (consumer key).
 
 Two active connections to one store with one key would each register webhooks, and every
 event would arrive twice. The fingerprint is a unique column, so the database refuses the
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Connection
-from stores.woocommerce.client import normalize_api_url
+from stores.registry import DEFAULT_SYSTEM, connector_for
 
 # Changing what is hashed needs a new version (and a migration that re-fingerprints).
 FINGERPRINT_VERSION = "storelink-store-key:v1"
@@ -33,9 +33,9 @@ class DuplicateStore(Exception):
         super().__init__(self.message)
 
 
-def store_key_fingerprint(api_url: str, consumer_key: str) -> str:
-    """The same for every spelling of one store's address (scheme, case, default port, /wp-json) and one key."""
-    parts = urlsplit(normalize_api_url(api_url))
+def store_key_fingerprint(api_url: str, consumer_key: str, system: str = DEFAULT_SYSTEM) -> str:
+    """The same for every spelling of one store's address (as its connector normalises it; scheme, case, default port) and one key."""
+    parts = urlsplit(connector_for(system).normalize_api_url(api_url))
     port = parts.port
     address = parts.hostname or ""
     if port is not None and port != DEFAULT_PORTS.get(parts.scheme):

@@ -18,20 +18,19 @@ from connections.credentials import Vault, mask_access_token
 from connections.errors import ConnectionNotFound, FieldErrors
 from connections.identity import DuplicateStore, connection_with_fingerprint, store_key_fingerprint
 from connections.schedules import default_schedules
+from connections.webhooks import STATUS_FAILED, STATUS_REGISTERING, RegistrationLock, delivery_url
 from db.ids import is_public_id, new_public_id
 from db.models import Connection, Webhook
 from db.types import utcnow
+from stores.connector import Connector, StoreClient, StoreLink, StoreOptions, Verification, WebhookState
+from stores.errors import NO_RETRY, RetryPolicy, StoreError
+from stores.registry import connector_for
 from stores.urls import StoreUrlError, check_store_url
-from stores.woocommerce.client import NO_RETRY, RetryPolicy, WooCommerceClient, normalize_api_url
-from stores.woocommerce.errors import StoreError
-from stores.woocommerce.verify import STORE_FACTS_QUERY, Verification, store_facts, verify_store
-from webhooks import registration
-from webhooks.registration import RegistrationLock, WebhookState, delivery_url, register_webhooks, remove_webhooks
 
 log = logging.getLogger(__name__)
 
 # After a key rotation, deliveries signed with the old secret still verify for this long:
-# WooCommerce may have signed some before it learned the new one.
+# the store may have signed some before it learned the new one.
 SECRET_GRACE_PERIOD = timedelta(days=1)
 # Bytes of randomness in a connection's public id (it appears in webhook URLs): 128 bits.
 PUBLIC_ID_BYTES = 16
@@ -81,56 +80,53 @@ class ConnectionService:
         """
         self.session.commit()
 
-    def client_for(self, connection: Connection, *, retry: RetryPolicy = NO_RETRY) -> WooCommerceClient:
-        """A store client with the connection's credentials and remembered auth mode."""
-        return WooCommerceClient(
-            connection.api_url,
-            self.vault.decrypt(connection.access_token_encrypted),
-            self.vault.decrypt(connection.secret_encrypted),
-            connection.auth_mode,
-            home_url=(connection.store or {}).get("home_url"),
-            timeout=self.settings.store_timeout_seconds,
-            verify=self.settings.store_ca_bundle or True,
-            retry=retry,
-            allow_private=self.settings.allow_private_store_urls,
+    def store_options(self) -> StoreOptions:
+        """How this installation reaches stores."""
+        settings = self.settings
+        return StoreOptions(settings.store_timeout_seconds, settings.store_ca_bundle or True, settings.allow_private_store_urls)
+
+    def client_for(self, connection: Connection, *, retry: RetryPolicy = NO_RETRY) -> StoreClient:
+        """A store client (its connector's) with the connection's credentials and remembered auth mode."""
+        link = StoreLink(
+            api_url=connection.api_url,
+            access_token=self.vault.decrypt(connection.access_token_encrypted),
+            secret=self.vault.decrypt(connection.secret_encrypted),
+            auth_mode=connection.auth_mode,
+            store=connection.store or {},
         )
+        return connector_for(connection.external_system).client(link, self.store_options(), retry=retry)
 
     # -- verifying -----------------------------------------------------------------------
 
-    def verify(self, api_url: str, access_token: str, secret: str) -> Verification:
-        """Check the store without saving anything; StoreError says why it failed."""
+    def verify(self, api_url: str, access_token: str, secret: str, *, system: str) -> Verification:
+        """Check the store (of `system`) without saving anything; StoreError says why it failed."""
         try:
             check_store_url(api_url, allow_private=self.settings.allow_private_store_urls)
         except StoreUrlError as error:
             raise FieldErrors({"api_url": [str(error)]}) from None
-        return verify_store(
-            api_url,
-            access_token,
-            secret,
-            timeout=self.settings.store_timeout_seconds,
-            verify=self.settings.store_ca_bundle or True,
-            allow_private=self.settings.allow_private_store_urls,
-        )
+        return connector_for(system).verify(api_url, access_token, secret, self.store_options())
 
     # -- changing ------------------------------------------------------------------------
 
     def create(self, fields: dict) -> Connection:
         """Verify, save with every webhook `registering`, queue their registration (each ping may take seconds)
         with the `queue_registration(public_id, job_timeout=...)` given; a refusal saves and queues nothing."""
-        verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"])
+        system = fields["external_system"]
+        verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"], system=system)
+        connector = connector_for(system)
         public_id = new_public_id(PUBLIC_ID_BYTES)
-        url = delivery_url(self.settings.public_url, public_id)
+        url = delivery_url(self.settings.public_url, system, public_id)
         connection = Connection(
             public_id=public_id,
             name=fields["name"],
-            external_system=fields["external_system"],
+            external_system=system,
             order_start=fields.get("order_start") or utcnow(),
             warehouse=fields.get("warehouse"),
             company_group=fields.get("company_group"),
             schedules=default_schedules(utcnow()),
-            webhooks=[Webhook(topic=t, status=registration.STATUS_REGISTERING, delivery_url=url) for t in registration.TOPICS],
+            webhooks=[Webhook(topic=t, status=STATUS_REGISTERING, delivery_url=url) for t in connector.topics],
         )
-        self._set_credentials(connection, fields["access_token"], fields["secret"], verification)
+        self._set_credentials(connection, fields["access_token"], fields["secret"], verification, connector)
         self.session.add(connection)
         self._commit_claiming_store(connection)
         try:
@@ -155,8 +151,8 @@ class ConnectionService:
                 return self._register_webhooks(connection, self.vault.decrypt(connection.secret_encrypted), refresh=True)
             except StoreError as error:
                 for webhook in connection.webhooks:
-                    if webhook.status == registration.STATUS_REGISTERING:
-                        webhook.status, webhook.error = registration.STATUS_FAILED, error.message
+                    if webhook.status == STATUS_REGISTERING:
+                        webhook.status, webhook.error = STATUS_FAILED, error.message
                 self.session.commit()
                 raise
 
@@ -177,18 +173,19 @@ class ConnectionService:
         access_token = changes.get("access_token") or self.vault.decrypt(connection.access_token_encrypted)
         secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
         self.release()
-        verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret)
-        other = connection_with_fingerprint(self.session, store_key_fingerprint(verification.api_url, access_token))
+        connector = connector_for(connection.external_system)
+        verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret, system=connector.system)
+        other = connection_with_fingerprint(self.session, store_key_fingerprint(verification.api_url, access_token, connector.system))
         if other is not None and other.id != connection.id:
             raise DuplicateStore(other)  # before the old store's webhooks go
         self.release()
         with self.registration.held(connection.public_id):
-            if normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
+            if connector.normalize_api_url(changes.get("api_url", connection.api_url)) != connection.api_url:
                 self._remove_store_webhooks(connection)
             if secret != self.vault.decrypt(connection.secret_encrypted):
                 connection.previous_secret_encrypted = connection.secret_encrypted
                 connection.previous_secret_until = utcnow() + SECRET_GRACE_PERIOD
-            self._set_credentials(connection, access_token, secret, verification)
+            self._set_credentials(connection, access_token, secret, verification, connector)
             connection.needs_attention = None
             self._set_plain_fields(connection, changes)
             # Another change may have claimed the store since the check (the database decides).
@@ -247,7 +244,7 @@ class ConnectionService:
         client = self.client_for(connection)
         self.release()
         with client:
-            facts = store_facts(client.get("system_status", STORE_FACTS_QUERY))
+            facts = connector_for(connection.external_system).store_facts(client)
         self.session.refresh(connection)  # new keys or URL saved meanwhile came with facts of their own
         if connection.api_url == client.api_url:
             connection.store = {**(connection.store or {}), **facts}
@@ -259,11 +256,12 @@ class ConnectionService:
 
     def _register_webhooks(self, connection: Connection, secret: str, *, refresh: bool) -> list[WebhookState]:
         """(Re-)register the connection's webhooks and record what the store said of each; hold the lock."""
-        url = delivery_url(self.settings.public_url, connection.public_id)
+        connector = connector_for(connection.external_system)
+        url = delivery_url(self.settings.public_url, connector.system, connection.public_id)
         client = self.client_for(connection)
         self.release()
         with client:
-            states = register_webhooks(client, url, secret, connection.name, refresh=refresh)
+            states = connector.register_webhooks(client, url, secret, connection.name, refresh=refresh)
         by_topic = {webhook.topic: webhook for webhook in connection.webhooks}
         for state in states:
             webhook = by_topic.get(state.topic)
@@ -277,23 +275,25 @@ class ConnectionService:
         self.session.commit()
         return states
 
-    def _set_credentials(self, connection: Connection, access_token: str, secret: str, verification: Verification) -> None:
+    def _set_credentials(
+        self, connection: Connection, access_token: str, secret: str, verification: Verification, connector: Connector
+    ) -> None:
         connection.api_url = verification.api_url
         connection.auth_mode = verification.auth_mode
         connection.store = verification.store
         connection.access_token_encrypted = self.vault.encrypt(access_token)
         connection.access_token_masked = mask_access_token(access_token)
-        connection.store_key_fingerprint = store_key_fingerprint(verification.api_url, access_token)
+        connection.store_key_fingerprint = store_key_fingerprint(verification.api_url, access_token, connector.system)
         connection.secret_encrypted = self.vault.encrypt(secret)
 
     def _remove_store_webhooks(self, connection: Connection) -> Removal:
-        ids = [webhook.store_webhook_id for webhook in connection.webhooks if webhook.store_webhook_id]
+        ids = [str(webhook.store_webhook_id) for webhook in connection.webhooks if webhook.store_webhook_id]
         if not ids:
             return Removal(removed=0, failures={})
         client = self.client_for(connection)
         self.release()
         with client:
-            failures = remove_webhooks(client, ids)
+            failures = connector_for(connection.external_system).remove_webhooks(client, ids)
         for webhook_id, reason in failures.items():
             log.warning("webhook %s of connection %s not removed: %s", webhook_id, connection.public_id, reason)
         return Removal(removed=len(ids) - len(failures), failures=failures)

@@ -18,6 +18,7 @@ from console.health import health_of, last_delivery, webhook_report
 from db.models import SyncRun
 from jobs.failures import failed_jobs
 from jobs.scheduling import active_run
+from stores.registry import connector_for
 
 RECENT_RUNS_SHOWN = 10
 # The schedule form's bounds: the API's own.
@@ -97,13 +98,13 @@ def delete(connection_id: str):
     """Remove the store's webhooks (best effort) and the connection."""
     service = connection_service()
     connection = service.get(connection_id)
-    name = connection.name
+    name, place = connection.name, connector_for(connection.external_system).texts["webhooks_place"]
     removal = service.delete(connection)
     if removal.failures:
         ids = ", ".join(sorted(removal.failures, key=lambda i: (len(i), i)))  # decimal ids in numeric order
         flash(
             f"Connection “{name}” deleted, but the store kept webhooks {ids}: remove them under "
-            "WooCommerce → Settings → Advanced → Webhooks (they will fail and be disabled otherwise).",
+            f"{place} (they will fail and be disabled otherwise).",
             "warning",
         )
     else:

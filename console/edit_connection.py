@@ -14,7 +14,7 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from console.new_connection import MISSING
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
 
 FIELDS = ("name", "api_url", "access_token", "secret", "order_start", "warehouse", "company_group")
 # Blank means "keep what is stored": keys are never shown, so they cannot be prefilled.
@@ -65,7 +65,7 @@ def _page(
         values=values,
         errors=messages,
         failure=failure,
-        advice=advice_for(failure.code) if failure else None,
+        advice=advice_for(failure.code, connection.external_system) if failure else None,
     )
     return page, status
 
@@ -84,7 +84,7 @@ def submit_edit_connection(connection_id: str):
     connection = service.get(connection_id)
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
     try:
-        changes = ConnectionPatch().load(_changes(connection, values), partial=True)
+        changes = ConnectionPatch(system=connection.external_system).load(_changes(connection, values), partial=True)
     except ValidationError as error:
         return _page(connection, values, status=422, errors=error.messages)
     keys_before = (connection.api_url, connection.access_token_masked, connection.secret_encrypted)

@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connections.service import ConnectionService
+from connections.webhooks import STATUS_ACTIVE, STATUS_REGISTERING
 from db.models import RUN_FAILED, RUN_SUCCEEDED, Connection, SyncRun
 from jobs.failures import failed_job_counts
 from jobs.store_trouble import trouble_in
-from stores.woocommerce.errors import StoreError
-from webhooks.registration import STATUS_REGISTERING, list_store_webhooks, store_id
+from stores.errors import StoreError
+from stores.registry import connector_for
 
-ACTIVE = "active"
+ACTIVE = STATUS_ACTIVE
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,11 @@ def webhook_report(service: ConnectionService, connection: Connection) -> Webhoo
     """
     client = service.client_for(connection)
     service.release()
-    on_store: dict[str | None, dict] | None = None
+    on_store: dict[str, str | None] | None = None  # each webhook's status by its id
     error = None
     try:
         with client:
-            on_store = {store_id(hook.get("id")): hook for hook in list_store_webhooks(client)}
+            on_store = connector_for(connection.external_system).webhooks_on_store(client)
     except StoreError as failure:
         error = failure
     rows = [
@@ -123,8 +124,8 @@ def webhook_report(service: ConnectionService, connection: Connection) -> Webhoo
             topic=webhook.topic,
             store_webhook_id=webhook.store_webhook_id,
             recorded_status=webhook.status,
-            store_status=(on_store.get(webhook.store_webhook_id) or {}).get("status") if on_store is not None else None,
-            missing_on_store=on_store is not None and webhook.store_webhook_id not in on_store
+            store_status=on_store.get(_key(webhook)) if on_store is not None else None,
+            missing_on_store=on_store is not None and _key(webhook) not in on_store
             and webhook.status != STATUS_REGISTERING,
             last_delivery_at=webhook.last_delivery_at,
             error=webhook.error,
@@ -132,3 +133,8 @@ def webhook_report(service: ConnectionService, connection: Connection) -> Webhoo
         for webhook in connection.webhooks
     ]
     return WebhookReport(rows=rows, store_error=error)
+
+
+def _key(webhook) -> str | None:
+    """A webhook's store id as the connector answers it (a string)."""
+    return None if webhook.store_webhook_id is None else str(webhook.store_webhook_id)

@@ -18,7 +18,8 @@ from connections.reachability import delivery_warnings
 from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
+from stores.registry import DEFAULT_SYSTEM
 
 FORM_FIELDS = (
     "name",
@@ -92,7 +93,7 @@ def _form(
         values=values,
         errors=_messages(errors or {}),
         failure=failure,
-        advice=advice_for(failure.code) if failure else None,
+        advice=advice_for(failure.code, values.get("external_system") or DEFAULT_SYSTEM) if failure else None,
         verified=store,
         notice=notice,
     )
@@ -101,10 +102,10 @@ def _form(
 
 @bp.get("/connections/new")
 def new_connection():
-    """The empty form: WooCommerce, orders from today."""
+    """The empty form: the default system, orders from today."""
     session.pop(VERIFIED, None)
     values = dict.fromkeys(FORM_FIELDS, "")
-    values.update(external_system="woocommerce", order_start=start_of_today().date().isoformat())
+    values.update(external_system=DEFAULT_SYSTEM, order_start=start_of_today().date().isoformat())
     return _form(values)
 
 
@@ -124,7 +125,9 @@ def _verify(values: dict[str, str]):
     except ValidationError as error:
         return _form(values, status=422, errors=error.messages)
     try:
-        verification = connection_service().verify(fields["api_url"], fields["access_token"], fields["secret"])
+        verification = connection_service().verify(
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+        )
     except FieldErrors as error:
         return _form(values, status=422, errors=error.errors)
     except StoreError as error:

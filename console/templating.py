@@ -11,22 +11,36 @@ from connections.service import ConnectionNotFound
 from console.blueprint import bp
 from console.security import CSRF_FIELD, csrf_token, signed_in
 from db.types import utcnow
-from stores.woocommerce.auth import BASIC, OAUTH1, QUERY_STRING
+from stores.registry import CONNECTORS, DEFAULT_SYSTEM, connector_for, is_known
 
 log = logging.getLogger(__name__)
 
-AUTH_MODE_NAMES = {
-    OAUTH1: "OAuth 1.0a signatures (plain http)",
-    BASIC: "HTTP Basic auth over https",
-    QUERY_STRING: "keys in the query string (the host strips Authorization headers)",
-}
 # Relative times are rounded to the largest of these units that fits.
 TIME_UNITS = ((86400, "day"), (3600, "h"), (60, "min"))
 
 
 @bp.app_context_processor
 def _globals() -> dict:
-    return {"csrf_field": CSRF_FIELD, "csrf_token": csrf_token, "signed_in": signed_in}
+    return {
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token,
+        "signed_in": signed_in,
+        "connectors": list(CONNECTORS.values()),
+        "connector_of": connector_of,
+    }
+
+
+def connector_of(system: str | None):
+    """The connector of `system` (the default one for a form that names none), or None for a system without one."""
+    system = system or DEFAULT_SYSTEM
+    return connector_for(system) if is_known(system) else None
+
+
+@bp.app_template_filter("system_label")
+def system_label(system: str | None) -> str:
+    """A system's name as people write it."""
+    connector = connector_of(system)
+    return connector.label if connector is not None and system else (system or "")
 
 
 def relative(moment: datetime, now: datetime) -> str:
@@ -58,7 +72,10 @@ def when(moment: datetime | None, never: str = "never") -> Markup:
 @bp.app_template_filter("auth_mode")
 def auth_mode(mode: str | None) -> str:
     """How Storelink authenticates to the store, in words."""
-    return AUTH_MODE_NAMES.get(mode or "", mode or "—")
+    for connector in CONNECTORS.values():
+        if mode in connector.auth_modes:
+            return connector.auth_modes[mode]
+    return mode or "—"
 
 
 @bp.app_template_filter("sentence")

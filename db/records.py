@@ -60,7 +60,7 @@ RecordKey = tuple[int, str]
 
 
 def upsert_many(session: Session, model, records: list[dict], *, confirmed: bool = False) -> dict[RecordKey, Outcome]:
-    """Store orders or products (`model`) mapped by `stores.woocommerce.mapping`; answer each record's outcome.
+    """Store orders or products (`model`) mapped by their connector (`stores.connector`); answer each record's outcome.
 
     Each record carries its `connection_id`, and may carry further columns (an order's
     warehouse); records of several connections go together. New records go in with one

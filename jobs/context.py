@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from config import get_settings
 from db.session import transaction
-from stores.woocommerce.mapping import MappingError
+from stores.errors import MappingError
 
 log = logging.getLogger(__name__)
 

@@ -28,14 +28,13 @@ from jobs.queues import (
     redis_for,
 )
 from jobs.renewal import Renewal
-from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
-from stores.woocommerce.money import PRICE_DECIMALS_FACT, price_decimals, with_store_decimals
+from stores.errors import MappingError
+from stores.registry import connector_for
 
 log = logging.getLogger(__name__)
 
 RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
-TRASH_STATUS = "trash"
 REJECT_ENVELOPE = "jobs.events.reject_envelope"
 # An item (payload, parent) the mapper or the database refused, and why.
 Refused = tuple[tuple[dict, str | None], str]
@@ -71,14 +70,14 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
 def apply_event(session, connection: Connection, resource: str, event: str, payload: dict, hints: list[Hint]) -> Outcome:
     """Write what one event says to the database, inside the caller's transaction; add to `hints` what the store must decide."""
     if event == "deleted":
-        hints.append((connection.public_id, resource, deleted_id(payload)))
+        hints.append((connection.public_id, resource, connector_for(connection.external_system).deleted_id(resource, payload)))
         return Outcome.ASKED
     outcomes, refused = store_records(session, connection, resource, [(payload, None)])
     if refused:
         raise PermanentJobError(f"{resource} {payload.get('id')}: {refused[0][1]}")
     outcome = next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
     if event == "restored" and outcome is Outcome.STALE:
-        hints.append((connection.public_id, resource, deleted_id(payload)))
+        hints.append((connection.public_id, resource, connector_for(connection.external_system).deleted_id(resource, payload)))
         return Outcome.ASKED
     return outcome
 
@@ -109,24 +108,22 @@ def map_records(
 ) -> tuple[list[dict], list[tuple[tuple[dict, str | None], MappingError]]]:
     """The records to upsert for a connection's items (payload, parent), and the items the mapper refused with why.
 
-    Orders created before the connection's order start are left out; orders take the
-    connection's warehouse; amounts take the store's number of decimals once it is known.
+    The connection's connector maps them (with the store's facts, such as its number of
+    decimals). Orders created before the connection's order start are left out; orders take
+    the connection's warehouse.
     """
     records, rejected = [], []
-    decimals = price_decimals((connection.store or {}).get(PRICE_DECIMALS_FACT))
+    connector = connector_for(connection.external_system)
     for payload, parent in items:
         try:
-            record = map_order(payload) if resource == "order" else map_product(payload, parent_external_id=parent)
+            record = connector.map_record(resource, payload, parent, connection.store)
         except MappingError as error:
             rejected.append(((payload, parent), error))
             continue
-        if decimals is not None:
-            with_store_decimals(resource, record, decimals)
         if resource == "order":
             if record["created_at"] is not None and record["created_at"] < connection.order_start:
                 continue
             record["warehouse"] = connection.warehouse
-        record["deleted"] = record["status"] == TRASH_STATUS
         record["connection_id"] = connection.id
         records.append(record)
     return records, rejected
@@ -181,7 +178,7 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
         applied, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
     ask_the_store(redis, [hint for _, hints, _ in applied for hint in hints])
-    # WooCommerce sends no webhook for a variation's parent, whose price range and stock changed with it.
+    # A store may send no webhook for a variation's parent, whose price range and stock changed with it.
     ask_the_store(redis, [parent for _, _, parents in applied for parent in parents], delay_seconds=PARENT_REFRESH_DELAY_SECONDS)
     # Each bad event becomes its own job, which fails and lands in RQ's failed registry with
     # the reason, where an operator sees it; the rest of the batch is stored.
@@ -219,7 +216,8 @@ def _apply_round(
         if connection is None:
             continue  # removed since: its events go with it
         if event.event == "deleted":
-            hints.append((event.connection_id, event.resource, deleted_id(event.payload)))
+            deleted = connector_for(connection.external_system).deleted_id(event.resource, event.payload)
+            hints.append((event.connection_id, event.resource, deleted))
             continue
         records, rejected = map_records(connection, event.resource, [(event.payload, None)])
         if rejected:

@@ -23,8 +23,7 @@ from db.types import utcnow
 from jobs.queues import redis_for
 from jobs.scheduling import enqueue_poll
 from jobs.store_trouble import waiting_for
-from stores.woocommerce.client import RetryPolicy
-from stores.woocommerce.errors import StoreError
+from stores.errors import RetryPolicy, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,10 @@
 A run walks what changed since its schedule's cursor, stores each page in its own
 transaction through the same mapping and upserts as webhook events, and advances the
 cursor with the page, never past the moment the run started: a run killed half way is
-resumed by the next one without a gap. Orders are walked twice (trashed orders show only
-with status=trash), each walk from a cursor of its own. Full runs also reconcile: records
-the store no longer has (force-deleted ones send no webhook) are marked deleted.
+resumed by the next one without a gap. The connection's connector says which walks an
+entity has (each from a cursor of its own) and pages through them. Full runs also
+reconcile: records the store no longer has (force-deleted ones may send no webhook) are
+marked deleted.
 """
 
 import logging
@@ -26,18 +27,18 @@ from jobs.events import Refused, store_records
 from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
 from jobs.store_trouble import ExpectedFailure, explain
-from stores.woocommerce.client import WooCommerceClient
-from stores.woocommerce.errors import UNREACHABLE, StoreError
-from stores.woocommerce.paging import Page, existing_ids, gmt, iter_changed, iter_ids, prefetched, with_variations
+from stores.connector import ENTITY_OF, IdPage, Page, StoreClient, Walk
+from stores.errors import UNREACHABLE, StoreError
+from stores.prefetch import prefetched
+from stores.registry import connector_for
 
 log = logging.getLogger(__name__)
 
-# Re-read this much before the cursor: the filter is exclusive, has one-second resolution,
-# and a record saved in the same second as the cursor may not have been visible yet.
+# Re-read this much before the cursor: a store's filter may be exclusive or coarse, and a
+# record saved in the same second as the cursor may not have been visible yet.
 CURSOR_OVERLAP = timedelta(minutes=1)
 MODELS = {"orders": Order, "products": Product}
-# The walks of each entity: the `status` asked for and the schedule's column holding its cursor.
-WALKS = {"orders": (("any", "cursor"), ("trash", "trash_cursor")), "products": (("any", "cursor"),)}
+RESOURCE_OF = {entity: resource for resource, entity in ENTITY_OF.items()}
 
 
 class PollFailed(ExpectedFailure):
@@ -109,17 +110,18 @@ class _Poll:
             service = ConnectionService(self.settings, session, self.vault, redis_for(self.settings))
             self.entity, self.full, self.run_pk = run.entity, run.full, run.id
             self.connection_id, self.order_start = connection.id, connection.order_start
-            cursors = {column: getattr(schedule, column) for _, column in WALKS[self.entity]}
+            self.connector = connector_for(connection.external_system)
+            walks = self.connector.walks[self.entity]
+            cursors = {walk.cursor_column: getattr(schedule, walk.cursor_column) for walk in walks}
             client = service.client_for(connection)  # no retries: a poll waits without its worker (jobs.poll_waits)
             # Webhooks are hints that break silently: heal them on every poll.
             self._heal_webhooks(service, connection)
             # Amounts are stored at the store's number of decimals, a setting its owner may change.
             self._refresh_store_facts(service, connection)
         with client:
-            for status, column in WALKS[self.entity]:
-                since = cursors[column] - CURSOR_OVERLAP if cursors[column] else None
-                walk = self._walk_orders if self.entity == "orders" else self._walk_products
-                walk(client, since, status, column)
+            for walk in walks:
+                cursor = cursors[walk.cursor_column]
+                self._walk(client, walk, cursor - CURSOR_OVERLAP if cursor else None)
             if self.full:
                 self._reconcile(client)
         with self._session() as session:
@@ -148,23 +150,20 @@ class _Poll:
                 raise
             log.warning("sync %s: reading the store's settings failed: %s", self.run_id, error.message)
 
-    def _walk_orders(self, client: WooCommerceClient, since: datetime | None, status: str, cursor: str) -> None:
-        params = {"after": gmt(self.order_start), "status": status}
-        pages = iter_changed(client, "orders", since=since or self.order_start, until=self.started, params=params)
+    def _walk(self, client: StoreClient, walk: Walk, since: datetime | None) -> None:
+        """Store the pages of one walk as they come, the next one fetched meanwhile."""
+        pages = self.connector.changed_pages(
+            client, self.entity, walk, since=since, until=self.started, order_start=self.order_start
+        )
         for page in prefetched(pages):
-            self._store_page(page, [(record, None) for record in page.records], cursor)
+            self._store_page(page, walk.cursor_column)
 
-    def _walk_products(self, client: WooCommerceClient, since: datetime | None, status: str, cursor: str) -> None:
-        pages = iter_changed(client, "products", since=since, until=self.started, params={"status": status})
-        for page, records in prefetched((page, with_variations(client, page)) for page in pages):
-            self._store_page(page, records, cursor)
-
-    def _store_page(self, page: Page, records: list[tuple[dict, str | None]], cursor: str) -> None:
+    def _store_page(self, page: Page, cursor: str) -> None:
         """Store one page and advance its walk's cursor (the schedule's column `cursor`) in one transaction."""
         with self._session() as session:
             run, connection, schedule = self._load(session)
-            resource = "order" if self.entity == "orders" else "product"
-            outcomes, refused = store_records(session, connection, resource, records)
+            resource = RESOURCE_OF[self.entity]
+            outcomes, refused = store_records(session, connection, resource, page.records)
             stored = sum(outcome in (Outcome.CREATED, Outcome.UPDATED) for outcome in outcomes.values())
             if page.newest_change is not None:
                 reached = min(page.newest_change, self.started)
@@ -183,7 +182,7 @@ class _Poll:
             record = {**payload, "parent_id": parent} if parent is not None else payload
             enqueue_event(redis, connection_id, resource, "updated", record, None, retry_seconds=self.settings.event_retry_seconds)
 
-    def _progress(self, run: SyncRun, page: Page, stored: int) -> None:
+    def _progress(self, run: SyncRun, page: Page | IdPage, stored: int) -> None:
         # Walks follow one another within a run: later walks add to what earlier ones did.
         if page.pages_done == 1:
             self._pages_before = run.pages_done
@@ -191,22 +190,15 @@ class _Poll:
         run.pages_total = self._pages_before + page.pages_total
         run.records += stored
 
-    def _reconcile(self, client: WooCommerceClient) -> None:
+    def _reconcile(self, client: StoreClient) -> None:
         """Mark stored records the store no longer has as deleted."""
         model = MODELS[self.entity]
-        if self.entity == "orders":
-            pages = iter_ids(client, "orders", params={"after": gmt(self.order_start)})
-        else:
-            pages = iter_ids(client, "products", fields="id,variations", params={"status": "any"})
-        for page in pages:
-            ids = {str(record.get("id")) for record in page.records}
-            for record in page.records:
-                ids.update(str(variation) for variation in record.get("variations") or [])
+        for page in self.connector.id_pages(client, self.entity, order_start=self.order_start):
             with self._session() as session:
                 run, _, _ = self._load(session)
                 session.execute(
                     update(model)
-                    .where(model.connection_id == self.connection_id, model.external_id.in_(ids))
+                    .where(model.connection_id == self.connection_id, model.external_id.in_(page.ids))
                     .values(seen_in_run=self.run_pk)
                 )
                 self._progress(run, page, 0)
@@ -220,7 +212,8 @@ class _Poll:
                     model.modified_at < self.started,
                 )
             ).all()
-        gone = self._confirm_gone(client, candidates)
+        # Asked about each candidate again: a shifted page can hide a live record.
+        gone = self.connector.missing_ids(client, self.entity, [tuple(row) for row in candidates])
         with self._session() as session:
             run, _, _ = self._load(session)
             if gone:
@@ -232,26 +225,6 @@ class _Poll:
             run.deleted = len(gone)
         if gone:
             log.info("sync %s: %d %s no longer on the store, marked deleted", self.run_id, len(gone), self.entity)
-
-    def _confirm_gone(self, client: WooCommerceClient, candidates: list[tuple[str, str]]) -> list[str]:
-        """Ask the store about each candidate: a shifted page can hide a live record."""
-        if self.entity == "orders":
-            ids = [external_id for external_id, _ in candidates]
-            return sorted(set(ids) - existing_ids(client, "orders", ids))
-        by_parent: dict[str | None, list[str]] = {}
-        for external_id, parent in candidates:
-            by_parent.setdefault(parent if parent != external_id else None, []).append(external_id)
-        gone: list[str] = []
-        for parent, ids in by_parent.items():
-            path = f"products/{parent}/variations" if parent else "products"
-            try:
-                found = existing_ids(client, path, ids)
-            except StoreError as error:
-                if error.status != 404:
-                    raise
-                found = set()  # the parent itself is gone, and its variations with it
-            gone.extend(sorted(set(ids) - found))
-        return gone
 
     def fail(self, message: str, *, attention: str | None = None, resume_now: bool = False) -> None:
         """Record the failure; `attention` (the store refused the keys) pauses the connection's polling."""

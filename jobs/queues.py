@@ -154,7 +154,7 @@ REFRESH_PENDING_TTL_SECONDS = 900
 # A store that cannot answer now is asked again later; the job gives its worker back meanwhile.
 REFRESH_RETRY_SECONDS = [10, 60, 300, 900, 3600]
 REFRESH_JOB_TIMEOUT_SECONDS = 300
-# A variable product is read again this long after a variation changed it (WooCommerce sends no
+# A variable product is read again this long after a variation changed it (a store may send no
 # webhook for the parent): the variations stored meanwhile share that one read.
 PARENT_REFRESH_DELAY_SECONDS = 10
 

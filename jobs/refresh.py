@@ -1,10 +1,10 @@
 """Ask the store what became of a record: the only word a deletion or a restore is taken on.
 
-WooCommerce signs a delivery's body, never its headers, and a deletion's body is only
-`{"id": N}`: neither says when, nor (once its topic header is swapped) what happened. So a
+A store may sign a delivery's body but not its headers, and a deletion's body may name only
+the record: neither says when, nor (once its topic header is swapped) what happened. So a
 `*.deleted` delivery, and a restore that is not newer than what is stored, are hints: this
-job reads the record from the store's API and stores what the store says (`status: trash`
-is deleted, 404 is deleted for good, anything else is live). Hints are coalesced per record:
+job reads the record through the connection's connector and stores what the store says
+(the connector's mapping says whether it is deleted; no such record is deleted for good). Hints are coalesced per record:
 while one read is queued, more hints for that record add nothing, and a hint that arrives
 once the read has begun queues another, so the last hint is always followed by a read.
 """
@@ -22,14 +22,13 @@ from jobs.context import PermanentJobError, job_transaction
 from jobs.events import RESOURCES, store_records
 from jobs.queues import REFRESH_PENDING_KEY, redis_for
 from jobs.store_trouble import ExpectedFailure, explain
-from stores.woocommerce.client import RetryPolicy
-from stores.woocommerce.errors import StoreError
+from stores.errors import RetryPolicy, StoreError
+from stores.registry import connector_for
 
 log = logging.getLogger(__name__)
 
 # The job itself asks once more on a busy store, then gives its worker back and is retried.
 STORE_RETRY = RetryPolicy(attempts=2, base_delay=1.0, max_delay=2.0)
-PATHS = {"order": "orders", "product": "products"}
 
 
 class StoreUnavailable(ExpectedFailure):
@@ -52,11 +51,12 @@ def refresh_records(connection_id: str, resource: str, external_ids: list[str]) 
         client = ConnectionService(settings, session, Vault(settings.secret_key), redis).client_for(
             connection, retry=STORE_RETRY
         )
+    connector = connector_for(connection.external_system)
     read: dict[str, tuple[dict, str | None] | None] = {}
     try:
         with client:
             for external_id in external_ids:
-                read[external_id] = _read(client, resource, external_id, parents.get(external_id))
+                read[external_id] = connector.read_record(client, resource, external_id, parents.get(external_id))
     except StoreError as error:
         raise StoreUnavailable(
             f"Asking the store of “{connection.name}” about {resource} {', '.join(external_ids[:5])} failed: "
@@ -90,18 +90,3 @@ def _parents(session, connection_pk: int, resource: str, external_ids: list[str]
     )
     return dict(rows.all())
 
-
-def _read(client, resource: str, external_id: str, parent: str | None) -> tuple[dict, str | None] | None:
-    """The record as the store has it now (with its parent for a variation), or None if the store has none."""
-    path = f"products/{parent}/variations/{external_id}" if parent else f"{PATHS[resource]}/{external_id}"
-    try:
-        response = client.get(path)
-    except StoreError as error:
-        # `woocommerce_rest_shop_order_invalid_id` and the like; a 404 without it (no such
-        # route, a proxy's page) says nothing about the record.
-        if error.status == 404 and (error.store_code or "").endswith("_invalid_id"):
-            return None
-        raise
-    if not isinstance(response.body, dict):
-        raise StoreError("unexpected_response", f"the store answered {path} with something other than a record")
-    return response.body, parent

@@ -1,7 +1,7 @@
 """The job that registers a new connection's webhooks, so creating one answers within seconds.
 
-WooCommerce pings the delivery URL before it answers each webhook creation (up to 5 s each):
-eight of them do not fit in a web request. A topic the store would not register fails the job,
+A store may ping the delivery URL before it answers each webhook creation (seconds each):
+several of them do not fit in a web request. A topic the store would not register fails the job,
 which is retried; the connection's polls repair whatever is still missing after the last try.
 """
 

@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 import config
 from connections.credentials import Vault, mask_access_token
 from connections.schedules import default_schedules
+from connections.webhooks import delivery_url
 from db.ids import new_public_id
 from db.models import Connection, Webhook
 from db.session import transaction
-from webhooks.registration import TOPICS, delivery_url
+from stores.woocommerce.webhooks import TOPICS
 
 # The real fixtures were signed with this consumer secret (tests/data/woocommerce-9.9.5).
 FIXTURE_SECRET = "cs_20433fe258370db7adc40d39bac30d95ffc09bf3"
@@ -23,6 +24,7 @@ def make_connection(
     order_start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
     warehouse: str | None = "Main",
     deleted: bool = False,
+    external_system: str = "woocommerce",
 ) -> str:
     """Insert a connection (and its webhook rows) directly; answer its public id."""
     settings = config.get_settings()
@@ -32,7 +34,7 @@ def make_connection(
         connection = Connection(
             public_id=public_id,
             name="Fixture store",
-            external_system="woocommerce",
+            external_system=external_system,
             api_url=api_url,
             access_token_encrypted=vault.encrypt(access_token),
             access_token_masked=mask_access_token(access_token),
@@ -44,7 +46,7 @@ def make_connection(
             deleted_at=datetime.now(UTC) if deleted else None,
         )
         connection.webhooks = [
-            Webhook(topic=topic, store_webhook_id=str(index + 1), status="active", delivery_url=delivery_url(settings.public_url, public_id))
+            Webhook(topic=topic, store_webhook_id=str(index + 1), status="active", delivery_url=delivery_url(settings.public_url, external_system, public_id))
             for index, topic in enumerate(TOPICS)
         ]
         # Not due: there is no store behind these connections to poll.

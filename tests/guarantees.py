@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from db.session import get_engine
+from stores.signatures import sign
 from tests.factories import FIXTURE_SECRET
 from tests.fixtures import load_delivery
-from webhooks.signature import sign
 
 TEMPLATE = load_delivery("04")  # a real order.updated delivery
 

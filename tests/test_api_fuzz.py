@@ -46,7 +46,7 @@ def connection_id(app):
     ("POST", "/api/connections/{connection_id}/sync"),
     ("GET", "/api/connections/{connection_id}/sync-runs"),
     ("GET", "/api/connections/{connection_id}/sync-runs/{run_id}"),
-    ("POST", "/webhooks/woocommerce/{connection_id}"),
+    ("POST", "/webhooks/{system}/{connection_id}"),
 ])
 def test_fuzzed_requests_never_crash_or_leak(schema, app, connection_id, method_path):
     method, path = method_path

@@ -18,10 +18,10 @@ from db.session import transaction
 from jobs.buffer import SHARDS, EventBuffer
 from jobs.queues import EVENTS_QUEUE, SERIALIZER, queue
 from jobs.spool import spool_delivery
+from stores.woocommerce.webhooks import TOPICS
 from tests.conftest import ADMIN_TOKEN, SECRET_KEY
 from tests.factories import FIXTURE_KEY, FIXTURE_SECRET, make_connection
 from tests.services import ROOT
-from webhooks.registration import TOPICS
 
 STORELINK = Path(sys.executable).parent / "storelink"  # the console script, as a dyno runs it
 

@@ -12,12 +12,12 @@ import requests
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from jobs.queues import EVENTS_QUEUE, queue
+from stores.woocommerce.webhooks import TOPICS
 from tests.conftest import ADMIN_TOKEN
 from tests.services import free_port, wait_until
 from tests.test_duplicate_stores import body_for
 from tests.test_parent_refresh import run_scheduled_now
 from web import create_app
-from webhooks.registration import TOPICS
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Heroku's router answers 503 to any request still unanswered after this long.

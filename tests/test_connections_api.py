@@ -10,15 +10,17 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import make_url
 
+from connections import webhooks as registration
+from connections.webhooks import RegistrationLock
 from db.models import Connection, Webhook
 from db.session import get_engine, transaction
 from jobs import clock
 from jobs.queues import redis_connection
+from stores.woocommerce import webhooks as woo_webhooks
+from stores.woocommerce.webhooks import TOPICS
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_connection
 from tests.services import free_port
-from webhooks import registration
-from webhooks.registration import TOPICS, RegistrationLock
 
 VALID = {
     "name": "Shop",
@@ -226,7 +228,7 @@ def test_a_first_poll_racing_the_creation_does_not_register_webhooks_twice(clien
     # The clock sees a new connection as soon as it is committed, before its webhooks are
     # registered; its first poll heals webhooks. Interleave the two at the worst moment:
     # creation has listed the store's webhooks (none yet) when the poll runs.
-    original = registration.list_store_webhooks
+    original = woo_webhooks.list_store_webhooks
     polled = []
 
     def list_then_poll(client_):
@@ -236,7 +238,7 @@ def test_a_first_poll_racing_the_creation_does_not_register_webhooks_twice(clien
             run_jobs()
         return listing
 
-    monkeypatch.setattr(registration, "list_store_webhooks", list_then_poll)
+    monkeypatch.setattr(woo_webhooks, "list_store_webhooks", list_then_poll)
     connection = connect()
     assert polled == [2]  # orders and products polls ran in between...
     runs = client.get(f"/api/connections/{connection['id']}/sync-runs").json["items"]

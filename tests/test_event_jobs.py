@@ -7,10 +7,10 @@ from rq.registry import FailedJobRegistry
 
 import config
 from jobs.queues import EVENTS_QUEUE, SERIALIZER, event_retry, queue
+from stores.signatures import sign
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.test_receiver import post_delivery
-from webhooks.signature import sign
 
 
 def deliver(anonymous, connection_id, name, **changes):

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from db.models import Connection
 from db.session import transaction
+from stores.signatures import sign
 from stores.woocommerce.client import WooCommerceClient
 from stores.woocommerce.errors import StoreError
 from stores.woocommerce.verify import verify_store
@@ -19,7 +20,6 @@ from tests.fixtures import load_delivery
 from tests.test_event_jobs import deliver
 from tests.test_receiver import post_delivery, queued
 from webhooks.receiver import EXTENSION as RECEIVER
-from webhooks.signature import sign
 
 
 def test_empty_signed_body_is_400(anonymous, app, redis_client):

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from stores.errors import MappingError
 from stores.woocommerce import mapping, readers
-from stores.woocommerce.mapping import MappingError, deleted_id, map_order, map_product
+from stores.woocommerce.mapping import deleted_id, map_order, map_product
 from tests.fixtures import load_delivery, load_rest
 from tests.payload_edits import DELETE, JSON_SCALARS, JSON_VALUES, apply_mutations, mutate, mutations
 

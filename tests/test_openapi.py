@@ -10,10 +10,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from api.attempts import FAILED_ATTEMPTS_PER_MINUTE
+from stores.signatures import sign
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.test_receiver import post_delivery
-from webhooks.signature import sign
 
 METHODS = ("get", "put", "post", "patch", "delete")
 

@@ -16,13 +16,13 @@ from jobs.queues import (
     queue,
 )
 from jobs.refresh import refresh_records
+from stores.signatures import sign
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.services import wait_until
 from tests.test_receiver import post_delivery
 from tests.woo_emulator import ManualClock, WooEmulator
-from webhooks.signature import sign
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Generous: a refresh waits PARENT_REFRESH_DELAY_SECONDS (10 s) to gather a burst, on a busy machine.

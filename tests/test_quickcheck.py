@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from stores.errors import MappingError
 from stores.woocommerce import shapes
-from stores.woocommerce.mapping import MappingError, map_order, map_product
+from stores.woocommerce.mapping import map_order, map_product
 from stores.woocommerce.quickcheck import LineItemShape, OrderShape, ProductShape, order_maps, product_maps
 from tests.fixtures import delivery_names, load_delivery, load_rest
 from tests.payload_edits import DELETE, JSON_VALUES, apply_mutations, mutate, mutations

@@ -8,9 +8,9 @@ from rq.registry import FailedJobRegistry
 
 from jobs.buffer import SHARDS, EventBuffer
 from jobs.queues import EVENTS_QUEUE, queue
+from stores.signatures import sign
 from tests.factories import make_connection
 from tests.fixtures import delivery_names, load_delivery
-from webhooks.signature import sign
 
 SIGNED_DELIVERIES = [name for name in delivery_names() if not name.startswith(("01_", "10_"))]
 
@@ -267,12 +267,12 @@ def test_other_methods_are_405_in_the_json_error_shape(anonymous, connection_id)
 
 
 def test_a_crash_is_a_500_that_tells_nothing_and_is_logged(anonymous, connection_id, monkeypatch, caplog):
-    import webhooks.receiver as receiver
+    from stores.woocommerce import deliveries
 
     def crash(_payload):
         raise RuntimeError("internal detail")
 
-    monkeypatch.setitem(receiver.VALIDATORS, ("order", "created"), (crash, None))
+    monkeypatch.setitem(deliveries.MAPPERS, "order", (crash, lambda _body: False))
     response = post_delivery(anonymous, connection_id, load_delivery("02"))
     assert response.status_code == 500
     assert response.json == {"error": {"code": "internal_error", "message": "an internal error occurred; it has been logged"}}

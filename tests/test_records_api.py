@@ -4,11 +4,11 @@ import json
 
 import pytest
 
+from connections.webhooks import RECEIVER_PATH
+from stores.signatures import sign
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.test_receiver import post_delivery
-from webhooks.registration import RECEIVER_PATH
-from webhooks.signature import sign
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from db.models import OrderLineItem
 from db.refusals import refusal_reason
 from db.session import transaction
 from jobs.failures import failed_jobs
+from stores.signatures import sign
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.services import wait_until
 from tests.test_receiver import post_delivery
-from webhooks.signature import sign
 
 # Long enough to pass any VARCHAR a text could end up in, short enough for the receiver's limit.
 LONG = "x" * 300_000

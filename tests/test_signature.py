@@ -1,4 +1,4 @@
-"""webhooks.signature against the real WooCommerce 9.9.5 deliveries, plus edge cases and properties."""
+"""stores.signatures against the real WooCommerce 9.9.5 deliveries, plus edge cases and properties."""
 
 import base64
 import hashlib
@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stores.errors import SignatureError
+from stores.signatures import sign, verify_signature
+from stores.woocommerce.deliveries import SIGNATURE_HEADER
 from tests.fixtures import delivery_names, load_delivery, load_delivery_text
-from webhooks.signature import SIGNATURE_HEADER, SignatureError, sign, verify_signature
 
 SIGNED = [name for name in delivery_names() if load_delivery(name).signature_valid is True]
 ORDER_CREATED = load_delivery("02")

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY, Client
 from requests_oauthlib import OAuth1
 
+from stores.signatures import verify_signature
 from tests.woo_emulator import CaptureServer, ManualClock, WooEmulator
 from tests.woo_emulator.auth import AuthRequest, KeyRing, authenticate
 from tests.woo_emulator.phpcompat import parse_str
-from webhooks.signature import verify_signature
 
 DATA = Path(__file__).resolve().parent / "data" / "woocommerce-9.9.5"
 RECORDED_HOME = "http://127.0.0.1:8080"

@@ -34,6 +34,7 @@ MAX_UNKNOWN_IDS = 10_000
 class KnownConnection:
     """What the receiver needs of a connection, and when it was read."""
 
+    system: str  # its `external_system`: deliveries must come to that system's path
     deleted: bool
     secrets: tuple[str, ...]
     read_at: float
@@ -92,6 +93,7 @@ class ConnectionDirectory:
             self.unknown.add(connection_id)
             return None
         known = self.known[connection_id] = KnownConnection(
+            system=row.external_system,
             deleted=row.deleted_at is not None,
             secrets=() if row.deleted_at is not None else self._secrets(row),
             read_at=now,
@@ -117,6 +119,7 @@ def _lookup(database_url: str, connection_id: str):
     with get_sessionmaker(database_url, deferred=True)() as session:
         return session.execute(
             select(
+                Connection.external_system,
                 Connection.deleted_at,
                 Connection.secret_encrypted,
                 Connection.previous_secret_encrypted,

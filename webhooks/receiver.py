@@ -1,9 +1,11 @@
-"""`POST /webhooks/woocommerce/<id>`: authenticate a delivery by its signature and queue it.
+"""`POST /webhooks/<system>/<id>`: authenticate a delivery by its signature and queue it.
 
-The order of checks is the contract: the connection (404, 410), the body's size (413), the
-ping (200), the signature over the raw bytes (401), then parsing (400); a valid delivery is
-appended to the event buffer in Redis (or, while Redis is away, the database spool) and
-answered 202. This path never redirects: WooCommerce counts a 3xx as delivered.
+The order of checks is the contract: the system and the connection (404, 410), the body's
+size (413), the ping (200), the signature over the raw bytes (401), then parsing (400); a
+valid delivery is appended to the event buffer in Redis (or, while Redis is away, the
+database spool) and answered 202. This path never redirects: a store may count a 3xx as
+delivered. The system's connector (`stores.connector.Deliveries`) names the headers and
+says what a ping, a valid signature, a topic and a valid body are.
 
 The receiver is a plain WSGI application in front of the Flask app (which serves every other
 path). Stores deliver far more requests than anything else here, and Flask's request cycle
@@ -33,11 +35,11 @@ from jobs.counters import count_delivery
 from jobs.push import PushConnection
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
-from stores.woocommerce.mapping import MappingError
+from stores.connector import Deliveries
+from stores.errors import MappingError, SignatureError
+from stores.registry import connector_for, is_known
 from webhooks.handoff import GroupPush
 from webhooks.known_connections import ConnectionDirectory, KnownConnection
-from webhooks.signature import SIGNATURE_HEADER, SignatureError, verify_signature
-from webhooks.topics import PING_BODY, TOPIC_HEADER, VALIDATORS, validated
 from webhooks.wsgi import (
     CRASHED,
     DATABASE_UNAVAILABLE,
@@ -61,7 +63,7 @@ log = logging.getLogger(__name__)
 
 # Where the receiver is found in `app.extensions`.
 EXTENSION = "storelink.receiver"
-PATH = re.compile(r"/webhooks/woocommerce/(?P<connection_id>[^/]+)/?")
+PATH = re.compile(r"/webhooks/(?P<system>[^/]+)/(?P<connection_id>[^/]+)/?")
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
@@ -79,16 +81,19 @@ class Receiver:
         self.connections = ConnectionDirectory(settings.database_url, vault)
         self._handoff: GroupPush | None = None
         self._handoff_lock = threading.Lock()
+        self._specs: dict[str, tuple[Deliveries, str, str]] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:
             return self.app(environ, start_response)
         try:
-            if environ.get("REQUEST_METHOD") != "POST":
+            if not is_known(match["system"]):
+                reply, headers = NOT_FOUND, []  # as an unknown connection: the path names nothing
+            elif environ.get("REQUEST_METHOD") != "POST":
                 reply, headers = NOT_POST, [("Allow", "POST")]
             else:
-                reply, headers = self.receive(environ, match["connection_id"]), []
+                reply, headers = self.receive(environ, match["system"], match["connection_id"]), []
         except Exception:
             log.exception("unhandled error in the receiver")
             reply, headers = CRASHED, []
@@ -103,8 +108,8 @@ class Receiver:
 
     # -- the checks, in the contract's order ---------------------------------------------
 
-    def receive(self, environ: dict, connection_id: str) -> Reply:
-        """Check, then queue one delivery."""
+    def receive(self, environ: dict, system: str, connection_id: str) -> Reply:
+        """Check, then queue one delivery to `system`'s path."""
         if not is_public_id(connection_id):
             return NOT_FOUND
         try:
@@ -112,7 +117,7 @@ class Receiver:
         except SQLAlchemyError:
             log.exception("database unavailable; delivery for %s not accepted", connection_id)
             return DATABASE_UNAVAILABLE
-        if connection is None:
+        if connection is None or connection.system != system:
             return NOT_FOUND
         if connection.deleted:
             return GONE
@@ -120,11 +125,12 @@ class Receiver:
         body = read_body(environ, self.settings.max_webhook_bytes)
         if body is None:
             return self.too_large
-        signature = environ.get(_SIGNATURE_KEY)
-        if signature is None and PING_BODY.fullmatch(body):
+        deliveries, signature_key, topic_key = self._spec(system)
+        signature = environ.get(signature_key)
+        if deliveries.is_ping(body, signature):
             return PING
         try:
-            self._verify(connection_id, connection, body, signature)
+            self._verify(deliveries, connection_id, connection, body, signature)
         except SignatureError as error:
             return Reply.error(401, "invalid_signature", str(error))
         except _Gone:
@@ -132,23 +138,19 @@ class Receiver:
         except SQLAlchemyError:
             return DATABASE_UNAVAILABLE
 
-        topic = environ.get(_TOPIC_KEY, "")
-        resource, _, event = topic.partition(".")
-        validators = VALIDATORS.get((resource, event))
-        if validators is None:
-            return Reply.error(400, "unsupported_topic", f"topic {topic!r} is not one Storelink handles")
-        validate, quick_check = validators
+        header = environ.get(topic_key, "")
+        topic = deliveries.topic(header)
+        if topic is None:
+            return Reply.error(400, "unsupported_topic", f"topic {header!r} is not one Storelink handles")
+        resource, event = topic.resource, topic.event
         try:
-            # WooCommerce sends ASCII JSON; anything not UTF-8 is refused rather than re-encoded.
+            # Bodies are JSON in UTF-8; anything else is refused rather than re-encoded.
             text = body.decode("utf-8")
-            if quick_check is not None and quick_check(body):
-                timed = True  # the quick check vouches for the body, modification time included
-            else:  # the mapper decides, and names the field
-                timed = "date_modified_gmt" in validated(validate, text)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            return INVALID_JSON
+            timed = deliveries.check(topic, body)  # the mapper's rules: the drain will map it
         except MappingError as error:
             return Reply.error(400, "invalid_payload", str(error))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return INVALID_JSON
 
         received_at = utcnow()
         digest = change_digest(resource, body) if timed else untimed_digest()
@@ -156,7 +158,7 @@ class Receiver:
         try:
             pushed = self._handoff_for_process().push(connection_id, digest, message)
         except RedisError:
-            # WooCommerce never sends a delivery again: keep it durably rather than refuse it.
+            # A store may never send a delivery again: keep it durably rather than refuse it.
             return self._spool(connection_id, resource, event, json.loads(text), received_at)
         if pushed == DUPLICATE:
             return DUPLICATE_REPLY
@@ -164,10 +166,22 @@ class Receiver:
             self._queue_drain(shard_of(connection_id))
         return QUEUED
 
-    def _verify(self, connection_id: str, connection: KnownConnection, body: bytes, signature: str | None) -> KnownConnection:
+    def _spec(self, system: str) -> tuple[Deliveries, str, str]:
+        """The system's deliveries and the WSGI environ keys of its signature and topic headers."""
+        spec = self._specs.get(system)
+        if spec is None:
+            deliveries = connector_for(system).deliveries
+            spec = self._specs[system] = (
+                deliveries, environ_key(deliveries.signature_header), environ_key(deliveries.topic_header)
+            )
+        return spec
+
+    def _verify(
+        self, deliveries: Deliveries, connection_id: str, connection: KnownConnection, body: bytes, signature: str | None
+    ) -> KnownConnection:
         """Verify the signature; on a mismatch, read the connection again once (its secret may have just changed)."""
         try:
-            verify_signature(body, signature, connection.secrets)
+            deliveries.verify_signature(body, signature, connection.secrets)
             return connection
         except SignatureError:
             fresh = self.connections.get(connection_id, fresh=True)
@@ -175,7 +189,7 @@ class Receiver:
                 raise _Gone() from None
             if fresh is None or fresh.secrets == connection.secrets:
                 raise
-            verify_signature(body, signature, fresh.secrets)
+            deliveries.verify_signature(body, signature, fresh.secrets)
             return fresh
 
     # -- the hand-off ---------------------------------------------------------------------
@@ -234,6 +248,3 @@ def init_app(app, settings: Settings, vault: Vault) -> Receiver:
     app.extensions[EXTENSION] = receiver
     return receiver
 
-
-_SIGNATURE_KEY = environ_key(SIGNATURE_HEADER)
-_TOPIC_KEY = environ_key(TOPIC_HEADER)

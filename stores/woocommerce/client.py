@@ -8,13 +8,14 @@ parameters), and turns every failure into a StoreError with a diagnosis code.
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from stores.errors import NO_RETRY, RetryPolicy
 from stores.transport import CheckedAddressAdapter
 from stores.urls import StoreUrlError
 from stores.woocommerce import errors
@@ -31,29 +32,6 @@ _QUERY = re.compile(r"\?[^\s)'\"]*")
 # urllib3 2 prefixes a connection failure with the connection's repr (ours: CheckedHTTPConnection)
 # and its own words: the message names the host already, and the cause is what follows.
 _CONNECTION_REPR = re.compile(r"^\w*HTTPS?Connection\([^)]*\): (Failed to establish a new connection: )?(\[Errno -?\d+\] )?")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often, and how patiently, to ask again a store that is busy (429, 5xx) or cannot be reached."""
-
-    attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    # A Retry-After longer than this is not waited for here; the run fails and the schedule retries.
-    max_retry_after: float = 300.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def delay(self, attempt: int, error: StoreError) -> float | None:
-        """Seconds to wait before attempt number `attempt + 1`, or None to give up."""
-        if not error.retryable or attempt >= self.attempts:
-            return None
-        if error.retry_after is not None:
-            return error.retry_after if error.retry_after <= self.max_retry_after else None
-        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-
-
-NO_RETRY = RetryPolicy(attempts=1)
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,17 @@
-"""What can go wrong talking to a WooCommerce store, named so a caller knows what to do."""
+"""WooCommerce's own diagnosis codes, beside the ones every system shares (`stores.errors`)."""
 
-# Diagnosis codes from the HTTP contract (docs/DESIGN.md); operators and the console rely on them.
-UNREACHABLE = "unreachable"
-TLS_ERROR = "tls_error"
+from stores.errors import (  # noqa: F401  (re-exported: this module names every code a WooCommerce store can answer)
+    INSUFFICIENT_PERMISSIONS,
+    INVALID_CREDENTIALS,
+    RETRYABLE_STATUSES,
+    TLS_ERROR,
+    UNEXPECTED_RESPONSE,
+    UNREACHABLE,
+    StoreError,
+)
+
+# Diagnosis codes from the HTTP contract (docs/DESIGN.md) that only WooCommerce answers.
 NOT_WOOCOMMERCE = "not_woocommerce"
 REST_API_DISABLED = "rest_api_disabled"
-INVALID_CREDENTIALS = "invalid_credentials"
-INSUFFICIENT_PERMISSIONS = "insufficient_permissions"
-UNEXPECTED_RESPONSE = "unexpected_response"
-
-# Statuses at which waiting and asking again can help.
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-class StoreError(Exception):
-    """The store could not be used; `code` names the cause, `retryable` says whether waiting helps."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        status: int | None = None,
-        store_code: str | None = None,
-        retryable: bool = False,
-        retry_after: float | None = None,
-    ):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.store_code = store_code
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-    def to_dict(self) -> dict:
-        """The `{"code", "message"}` form the HTTP API answers with."""
-        return {"code": self.code, "message": self.message}
+# Every code `verify` and the client raise, in the order the console lists its advice.
+CODES = (UNREACHABLE, TLS_ERROR, NOT_WOOCOMMERCE, REST_API_DISABLED, INVALID_CREDENTIALS, INSUFFICIENT_PERMISSIONS, UNEXPECTED_RESPONSE)

@@ -14,17 +14,12 @@ single use. Two walks are offered:
 webhooks name them.
 """
 
-import queue
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 from stores.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
 
-T = TypeVar("T")
 # The modified_after filter is exclusive and counts whole seconds.
 FILTER_RESOLUTION = timedelta(seconds=1)
 # WooCommerce's date filter format with dates_are_gmt=true: no offset, UTC.
@@ -121,56 +116,6 @@ def existing_ids(client: WooCommerceClient, path: str, ids: list[str], *, params
         if isinstance(response.body, list):
             found.update(str(record.get("id")) for record in response.body if isinstance(record, dict))
     return found
-
-
-def prefetched(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """Yield `pages` while the next ones are already being fetched, in a thread.
-
-    A poll then waits for the slower of fetching and storing, not for both one after the
-    other. The walk's state (the keyset) depends only on pages fetched, never on storing.
-    """
-    handoff: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        handoff.put((_PAGE, page), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            handoff.put((_DONE, None))
-        except BaseException as error:  # handed to the consumer, which raises it
-            handoff.put((_ERROR, error))
-
-    producer = threading.Thread(target=produce, name="page-prefetch", daemon=True)
-    # The fetching thread gives up the GIL at every read of the response and must win it
-    # back from the storing thread, which by default keeps it for up to 5 ms each time: the
-    # next page's request then waits behind storing. A shorter interval lets it back in.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch_interval, PREFETCH_SWITCH_INTERVAL_SECONDS))
-    producer.start()
-    try:
-        while True:
-            kind, item = handoff.get()
-            if kind is _DONE:
-                return
-            if kind is _ERROR:
-                raise item
-            yield item
-    finally:
-        stop.set()
-        producer.join(timeout=5)
-        sys.setswitchinterval(switch_interval)
-
-
-_PAGE, _DONE, _ERROR = object(), object(), object()
-# The GIL switch interval while a prefetch runs (Python's default is 5 ms).
-PREFETCH_SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def with_variations(client: WooCommerceClient, page: Page) -> list[tuple[dict, str | None]]:

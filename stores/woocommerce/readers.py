@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from config import bounds
+from stores.errors import MappingError
 
 # Field name used in errors about the payload as a whole.
 ROOT_FIELD = "payload"
@@ -64,18 +65,6 @@ NOT_VARIATION = "must be 'variation' when a parent is given"
 # The topic that picks the mapper is not signed: each refuses the field only the other record has.
 NOT_ORDER = "must be absent: a body with a product type is a product, not an order"
 NOT_PRODUCT = "must be absent: a body with line items is an order, not a product"
-
-
-class MappingError(ValueError):
-    """A payload does not have the shape WooCommerce sends; says which field and why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field, reason)
-        self.field = field
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason}"
 
 
 def read_object(value: Any, field: str) -> dict[str, Any]:

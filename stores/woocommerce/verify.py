@@ -7,9 +7,9 @@ Three steps, each answering one question:
 3. write permission: may these keys create webhooks? (a harmless, invalid POST)
 """
 
-from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from stores.connector import Verification
 from stores.woocommerce import errors
 from stores.woocommerce.auth import candidate_modes
 from stores.woocommerce.client import StoreResponse, WooCommerceClient, normalize_api_url
@@ -36,15 +36,6 @@ PLAIN_ADVICE = (
 MAX_NAMED_URL = 300
 READ_DENIED_MARKER = "does not have read permissions"
 WRITE_DENIED_MARKER = "does not have write permissions"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """A store that accepted the keys: how to talk to it and what it is."""
-
-    api_url: str
-    auth_mode: str
-    store: dict = field(default_factory=dict)
 
 
 def verify_store(

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from webhooks.signature import sign
+from stores.signatures import sign
 
 from . import orders, products
 from .errors import RestError

@@ -1,7 +1,8 @@
-"""WooCommerce webhook signatures: base64(HMAC-SHA256(raw body, secret)).
+"""Webhook signatures as base64(HMAC-SHA256(raw body, secret)), a scheme several systems share.
 
 A pure verifier on raw bytes, with no web framework. Every way a signature can fail
-is funnelled into one exception type with a message that says which.
+is funnelled into one exception type with a message that says which. The header that
+carries the signature is the connector's to name (`stores.connector.Deliveries`).
 """
 
 import base64
@@ -10,18 +11,14 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-SIGNATURE_HEADER = "X-WC-Webhook-Signature"
+from stores.errors import SignatureError
 
 # An HMAC-SHA256 digest is 32 bytes; base64 makes 44 characters of it.
 _DIGEST_SIZE = hashlib.sha256().digest_size
 
 
-class SignatureError(Exception):
-    """The delivery's signature is missing, malformed, or does not match."""
-
-
 def sign(body: bytes, secret: str) -> str:
-    """Return the signature header value WooCommerce sends for `body`."""
+    """Return the signature header value a store sends for `body`."""
     digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
