@@ -30,6 +30,26 @@ def _page_of(item: str) -> dict:
     )
 
 
+_CHANGES = object_schema(
+    {
+        "changes": {
+            "type": "array",
+            "items": object_schema(
+                {
+                    "position": {"type": "integer"},
+                    "entity": ENTITY,
+                    "connection_id": STRING,
+                    "record": {"oneOf": [ref("Order"), ref("Product")], "description": "as the read API shows it"},
+                },
+                ("position", "entity", "connection_id", "record"),
+            ),
+        },
+        "next_after": {"type": "integer", "description": "the last position returned, or `after` when none"},
+    },
+    ("changes", "next_after"),
+)
+
+
 def _admin(operation: dict) -> dict:
     return {**operation, "security": [{"bearer": []}], "responses": {**ERRORS, **operation["responses"]}}
 
@@ -113,6 +133,20 @@ PATHS = {
     "/api/connections/{connection_id}/products/{external_id}": {
         "parameters": [CONNECTION_ID, EXTERNAL_ID],
         "get": _admin({"summary": "One product or variation", "responses": {"200": json_body(ref("Product"), "the product")}}),
+    },
+    "/api/changes": {
+        "get": _admin(
+            {
+                "summary": "The change feed: records written after a position, each once at its newest version, in position order",
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                    {"name": "connection", "in": "query", "schema": STRING, "description": "a connection's id"},
+                    {"name": "entity", "in": "query", "schema": ENTITY},
+                ],
+                "responses": {"200": json_body(_CHANGES, "the changes, and the position to ask after next")},
+            }
+        ),
     },
     "/api/connections/{connection_id}/schedules": {
         "parameters": [CONNECTION_ID],

@@ -131,6 +131,8 @@ class Order(Base):
     # The last full pass that found this record on the store (reconciliation).
     seen_in_run: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Where its last write stands in the change feed (db.changes); NULL until that write commits.
+    change_position: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
 
     line_items: Mapped[list["OrderLineItem"]] = relationship(
         cascade="all, delete-orphan", order_by="OrderLineItem.position"
@@ -183,6 +185,16 @@ class Product(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     seen_in_run: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    change_position: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
+
+
+class ChangeCounter(Base):
+    """The change feed's one row: the last position handed out (db.changes)."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_position: Mapped[int] = mapped_column(BigInteger)
 
 
 ENTITIES = ("orders", "products")

@@ -1,0 +1,111 @@
+"""The change feed: every write of an order or product gets a position in one sequence, at commit.
+
+A write sets the record's `change_position` to NULL; just before its transaction commits,
+`number_changes` takes as many positions from the one-row counter as the transaction left
+NULL rows and numbers them. The counter's row stays locked until the commit, so positions
+are handed out in commit order (SQLite serialises writers anyway): once a reader sees a
+position, every smaller one is committed, and a reader following the feed can never pass a
+change still being written. Only a transaction's own NULLs are visible to it (committed
+rows always have positions). A commit that wrote no records costs nothing here.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import ChangeCounter, Connection, Order, Product
+
+# The feed's entities, in the order a transaction's new rows are numbered.
+FEED_MODELS = {"orders": Order, "products": Product}
+# session.info key: the models whose rows this transaction wrote.
+_WRITTEN = "storelink_changed_models"
+COUNTER_ID = 1
+
+
+def note_changes(session: Session, model) -> None:
+    """Say that `session` wrote rows of `model` (Order or Product) with `change_position` NULL."""
+    session.info.setdefault(_WRITTEN, set()).add(model)
+
+
+def forget_changes(session: Session, *_args) -> None:
+    """The transaction ended without a commit: nothing of it is numbered."""
+    session.info.pop(_WRITTEN, None)
+
+
+def clear_positions_of_written_objects(session: Session, _context, _instances) -> None:
+    """Orders and products written through the ORM (not the Core upserts) join the feed too."""
+    for instance in [*session.new, *session.dirty]:
+        if isinstance(instance, Order | Product) and session.is_modified(instance):
+            instance.change_position = None
+            note_changes(session, type(instance))
+
+
+def number_changes(session: Session) -> None:
+    """Give every row this transaction wrote its position; run just before the commit."""
+    session.flush()  # the commit would flush next anyway; ORM writes name their models here
+    written = session.info.pop(_WRITTEN, None)
+    if not written:
+        return
+    pending = [
+        (model, session.scalars(select(model.id).where(model.change_position.is_(None)).order_by(model.id)).all())
+        for model in FEED_MODELS.values() if model in written
+    ]
+    count = sum(len(ids) for _, ids in pending)
+    if not count:
+        return
+    position = _take_positions(session, count) - count
+    for model, ids in pending:
+        if not ids:
+            continue
+        table = model.__table__
+        numbering = update(table).where(table.c.id == bindparam("row_id")).values(change_position=bindparam("position"))
+        session.execute(numbering, [{"row_id": row_id, "position": position + offset} for offset, row_id in enumerate(ids, 1)])
+        position += len(ids)
+
+
+def _take_positions(session: Session, count: int) -> int:
+    """Add `count` to the counter (creating its row if needed) and answer its new value; locks the row until commit."""
+    builder = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    table = ChangeCounter.__table__
+    upsert = builder(table).values(id=COUNTER_ID, last_position=count)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[table.c.id], set_={"last_position": table.c.last_position + upsert.excluded.last_position}
+    ).returning(table.c.last_position)
+    return session.execute(statement).scalar_one()
+
+
+def last_position(session: Session) -> int:
+    """The newest committed position (0 before the first write)."""
+    return session.scalar(select(ChangeCounter.last_position).where(ChangeCounter.id == COUNTER_ID)) or 0
+
+
+def read_changes(
+    session: Session, after: int, limit: int, *, connection_pk: int | None = None, entities: Iterable[str] = FEED_MODELS
+) -> list[tuple[int, str, str, Order | Product]]:
+    """Up to `limit` records written after position `after`, as (position, entity, connection public id, row).
+
+    Only positions up to the counter's committed value are read: every one of those is
+    committed, so none can be passed by a transaction still running.
+    """
+    high = last_position(session)
+    found: list[tuple[int, str, Order | Product]] = []
+    for entity in entities:
+        model = FEED_MODELS[entity]
+        query = select(model).where(model.change_position > after, model.change_position <= high)
+        if connection_pk is not None:
+            query = query.where(model.connection_id == connection_pk)
+        if model is Order:
+            query = query.options(selectinload(Order.line_items))
+        rows = session.scalars(query.order_by(model.change_position).limit(limit))
+        found += [(row.change_position, entity, row) for row in rows]
+    found.sort(key=lambda change: change[0])
+    found = found[:limit]
+    public_ids = dict(
+        session.execute(
+            select(Connection.id, Connection.public_id).where(Connection.id.in_({row.connection_id for *_, row in found}))
+        ).all()
+    ) if found else {}
+    return [(position, entity, public_ids[row.connection_id], row) for position, entity, row in found]
