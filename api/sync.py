@@ -11,9 +11,10 @@ from api.schemas import ScheduleInput, SyncInput, isoformat, schedule_json, sync
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
+from jobs.notify import notification_status
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_buffer, get_redis, get_session
+from web.resources import connection_service, get_buffer, get_redis, get_session, get_settings
 from webhooks.registration import list_store_webhooks, needs_repair
 
 bp = Blueprint("sync", __name__, url_prefix="/api/connections")
@@ -129,7 +130,16 @@ def status(connection_id: str):
         last_delivery_at=isoformat(max((w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None)),
         polling=polling,
         jobs=_jobs(connection.public_id),
+        notifications=_notifications(),
     )
+
+
+def _notifications() -> list[dict] | dict:
+    """The back office's notification endpoints and whether they acknowledge (jobs.notify)."""
+    try:
+        return notification_status(get_settings(), get_redis())
+    except RedisError:
+        return {"available": False}
 
 
 def _jobs(connection_id: str) -> dict:

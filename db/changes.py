@@ -109,3 +109,19 @@ def read_changes(
         ).all()
     ) if found else {}
     return [(position, entity, public_ids[row.connection_id], row) for position, entity, row in found]
+
+
+def changed_between(session: Session, after: int, upto: int, *, connection_pk: int | None = None) -> list[tuple[str, str]]:
+    """Which connections (public ids) and entities have records at positions after `after` up to `upto`."""
+    found: set[tuple[str, str]] = set()
+    for entity, model in FEED_MODELS.items():
+        query = (
+            select(Connection.public_id)
+            .join(model, model.connection_id == Connection.id)
+            .where(model.change_position > after, model.change_position <= upto)
+            .distinct()
+        )
+        if connection_pk is not None:
+            query = query.where(model.connection_id == connection_pk)
+        found.update((public_id, entity) for public_id in session.scalars(query))
+    return sorted(found)

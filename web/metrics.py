@@ -42,8 +42,9 @@ from jobs.counters import (
     read_counters,
 )
 from jobs.failures import FAILING_QUEUES
+from jobs.notify import endpoints, read_state
 from jobs.queues import SERIALIZER
-from web.resources import get_redis, get_session
+from web.resources import get_redis, get_session, get_settings
 
 bp = Blueprint("metrics", __name__)
 require_admin_token(bp, also=lambda settings: settings.metrics_token)
@@ -64,16 +65,17 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 def metrics():
     """Every metric, in Prometheus's text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StorelinkCollector(get_redis(), get_session()))
+    registry.register(StorelinkCollector(get_redis(), get_session(), [endpoint.key for endpoint in endpoints(get_settings())]))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE)
 
 
 class StorelinkCollector(Collector):
     """Reads every metric once per scrape."""
 
-    def __init__(self, redis: Redis, session: Session):
+    def __init__(self, redis: Redis, session: Session, notify_endpoints: list[str] = ()):
         self.redis = redis
         self.session = session
+        self.notify_endpoints = notify_endpoints
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -109,6 +111,7 @@ class StorelinkCollector(Collector):
         )
         yield from self._buffer(counters)
         yield from self._polls(counters)
+        yield from self._notifications()
         failed = GaugeMetricFamily("storelink_failed_jobs", "Jobs in RQ's failed registry, by queue.", labels=["queue"])
         for name in FAILING_QUEUES:
             key = FailedJobRegistry(name, connection=self.redis, serializer=SERIALIZER).key
@@ -147,6 +150,22 @@ class StorelinkCollector(Collector):
                 seconds = float(counters.get(POLL_SECONDS_SUM_FIELD.format(**names), 0))
                 durations.add_metric([entity, outcome], buckets, seconds)
         return [runs, durations]
+
+    def _notifications(self) -> list[Metric]:
+        sent = CounterMetricFamily(
+            "storelink_notifications",
+            "Notifications to the back office, by endpoint and outcome (acknowledged, or failed attempts).",
+            labels=["endpoint", "outcome"],
+        )
+        failing = GaugeMetricFamily(
+            "storelink_notification_failing", "1 while the endpoint's last notification failed.", labels=["endpoint"]
+        )
+        for endpoint in self.notify_endpoints:
+            state = read_state(self.redis, endpoint)
+            sent.add_metric([endpoint, "acknowledged"], state.get("sent", 0))
+            sent.add_metric([endpoint, "failed"], state.get("failed", 0))
+            failing.add_metric([endpoint], 1 if "failing_since" in state else 0)
+        return [sent, failing]
 
     def _from_database(self) -> list[Metric]:
         webhooks = GaugeMetricFamily(
