@@ -9,7 +9,7 @@ from api.inputs import InvalidInput, load_query
 from api.schemas import order_json, product_json
 from db.changes import FEED_MODELS, read_changes
 from db.ids import is_public_id
-from db.models import Connection, Order
+from db.models import Connection
 from web.resources import get_session
 
 bp = Blueprint("changes", __name__, url_prefix="/api/changes")
@@ -30,9 +30,9 @@ class ChangesQuery(Schema):
     entity = fields.String(validate=validate.OneOf(tuple(FEED_MODELS)))
 
 
-def record_json(row) -> dict:
+def record_json(entity: str, record) -> dict:
     """A record as the read API shows it (`GET /api/connections/<id>/orders/<external_id>`)."""
-    return order_json(row, with_line_items=True) if isinstance(row, Order) else product_json(row)
+    return order_json(record, with_line_items=True) if entity == "orders" else product_json(record)
 
 
 @bp.get("")
@@ -55,8 +55,8 @@ def list_changes():
     )
     return jsonify(
         changes=[
-            {"position": position, "entity": entity, "connection_id": connection_id, "record": record_json(row)}
-            for position, entity, connection_id, row in changes
+            {"position": position, "entity": entity, "connection_id": connection_id, "record": record_json(entity, record)}
+            for position, entity, connection_id, record in changes
         ],
         next_after=changes[-1][0] if changes else query["after"],
     )

@@ -10,13 +10,14 @@ rows always have positions). A commit that wrote no records costs nothing here.
 """
 
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from db.models import ChangeCounter, Connection, Order, Product
+from db.models import ChangeCounter, Connection, Order, OrderLineItem, Product
 
 # The feed's entities, in the order a transaction's new rows are numbered.
 FEED_MODELS = {"orders": Order, "products": Product}
@@ -84,31 +85,39 @@ def last_position(session: Session) -> int:
 
 def read_changes(
     session: Session, after: int, limit: int, *, connection_pk: int | None = None, entities: Iterable[str] = FEED_MODELS
-) -> list[tuple[int, str, str, Order | Product]]:
-    """Up to `limit` records written after position `after`, as (position, entity, connection public id, row).
+) -> list[tuple[int, str, str, SimpleNamespace]]:
+    """Up to `limit` records written after position `after`, as (position, entity, connection public id, record).
 
     Only positions up to the counter's committed value are read: every one of those is
-    committed, so none can be passed by a transaction still running.
+    committed, so none can be passed by a transaction still running. Records are read as
+    plain rows (an order with its `line_items`), not ORM objects: a page of a thousand
+    orders holds several thousand line items.
     """
     high = last_position(session)
-    found: list[tuple[int, str, Order | Product]] = []
+    found: list[tuple[int, str, SimpleNamespace]] = []
     for entity in entities:
-        model = FEED_MODELS[entity]
-        query = select(model).where(model.change_position > after, model.change_position <= high)
+        table = FEED_MODELS[entity].__table__
+        query = select(table).where(table.c.change_position > after, table.c.change_position <= high)
         if connection_pk is not None:
-            query = query.where(model.connection_id == connection_pk)
-        if model is Order:
-            query = query.options(selectinload(Order.line_items))
-        rows = session.scalars(query.order_by(model.change_position).limit(limit))
-        found += [(row.change_position, entity, row) for row in rows]
+            query = query.where(table.c.connection_id == connection_pk)
+        rows = session.execute(query.order_by(table.c.change_position).limit(limit)).mappings()
+        found += [(row["change_position"], entity, SimpleNamespace(**row)) for row in rows]
     found.sort(key=lambda change: change[0])
     found = found[:limit]
+    orders = {record.id: record for _, entity, record in found if entity == "orders"}
+    for record in orders.values():
+        record.line_items = []
+    if orders:
+        items = OrderLineItem.__table__
+        query = select(items).where(items.c.order_id.in_(orders)).order_by(items.c.order_id, items.c.position)
+        for item in session.execute(query).mappings():
+            orders[item["order_id"]].line_items.append(SimpleNamespace(**item))
     public_ids = dict(
         session.execute(
-            select(Connection.id, Connection.public_id).where(Connection.id.in_({row.connection_id for *_, row in found}))
+            select(Connection.id, Connection.public_id).where(Connection.id.in_({record.connection_id for *_, record in found}))
         ).all()
     ) if found else {}
-    return [(position, entity, public_ids[row.connection_id], row) for position, entity, row in found]
+    return [(position, entity, public_ids[record.connection_id], record) for position, entity, record in found]
 
 
 def changed_between(session: Session, after: int, upto: int, *, connection_pk: int | None = None) -> list[tuple[str, str]]:
