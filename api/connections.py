@@ -18,10 +18,11 @@ from api.schemas import (
     schedule_json,
     webhook_json,
 )
+from connections.notify_endpoint import notify_columns
 from db.ids import is_external_id
 from db.models import Order, Product
 from stores.woocommerce.errors import StoreError
-from web.resources import connection_service, get_session
+from web.resources import connection_service, get_session, get_settings, get_vault
 from webhooks.registration import registration_state
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
@@ -53,6 +54,7 @@ def create():
     """Verify, save, queue the webhooks' registration: 201 with the connection, or 400 with the
     diagnosis; a retry with the first request's Idempotency-Key gets the first answer."""
     fields = load_body(ConnectionInput())
+    fields = {**fields, **_notify(fields, None)}
     return answer_once("create-connection", lambda: _create(fields))
 
 
@@ -82,11 +84,17 @@ def patch(connection_id: str):
     service = connection_service()
     connection = service.get(connection_id)
     changes = load_body(ConnectionPatch(), partial=True)
+    changes = {**changes, **_notify(changes, connection)}
     try:
         service.update(connection, changes)
     except StoreError as error:
         return error_response(400, error.code, error.message)
     return jsonify(_detail(connection))
+
+
+def _notify(fields: dict, stored) -> dict:
+    """The connection's own notification endpoint, checked (422 naming the field), its secret encrypted."""
+    return notify_columns(fields, get_vault(), stored, https=get_settings().production)
 
 
 @bp.delete("/<connection_id>")

@@ -117,6 +117,9 @@ class ConnectionInput(CredentialsInput):
     order_start = OrderStart(load_default=None)
     warehouse = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
     company_group = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+    # The back office's endpoint for this connection's change notifications; null removes it.
+    notify_url = Text(allow_none=True, validate=validate.Length(max=URL_MAX))
+    notify_secret = Text(allow_none=True, load_only=True, validate=validate.Length(max=KEY_MAX))
 
 
 class ConnectionPatch(ConnectionInput):
@@ -154,6 +157,8 @@ def connection_json(connection) -> dict:
         "company_group": connection.company_group,
         "auth_mode": connection.auth_mode,
         "store": connection.store or {},
+        "notify_url": connection.notify_url,
+        "notify_secret_set": connection.notify_secret_encrypted is not None,
         "created_at": isoformat(connection.created_at),
         "updated_at": isoformat(connection.updated_at),
     }

@@ -130,14 +130,14 @@ def status(connection_id: str):
         last_delivery_at=isoformat(max((w.last_delivery_at for w in connection.webhooks if w.last_delivery_at), default=None)),
         polling=polling,
         jobs=_jobs(connection.public_id),
-        notifications=_notifications(),
+        notifications=_notifications(connection.id),
     )
 
 
-def _notifications() -> list[dict] | dict:
+def _notifications(connection_pk: int) -> list[dict] | dict:
     """The back office's notification endpoints and whether they acknowledge (jobs.notify)."""
     try:
-        return notification_status(get_settings(), get_redis())
+        return notification_status(get_settings(), get_redis(), get_session(), connection_pk)
     except RedisError:
         return {"available": False}
 

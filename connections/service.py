@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 SECRET_GRACE_PERIOD = timedelta(days=1)
 # Bytes of randomness in a connection's public id (it appears in webhook URLs): 128 bits.
 PUBLIC_ID_BYTES = 16
-CREDENTIAL_FIELDS = frozenset({"api_url", "access_token", "secret"})
 
 
 @dataclass(frozen=True)
@@ -127,6 +126,7 @@ class ConnectionService:
             order_start=fields.get("order_start") or utcnow(),
             warehouse=fields.get("warehouse"),
             company_group=fields.get("company_group"),
+            notify_url=fields.get("notify_url"), notify_secret_encrypted=fields.get("notify_secret_encrypted"),
             schedules=default_schedules(utcnow()),
             webhooks=[Webhook(topic=t, status=registration.STATUS_REGISTERING, delivery_url=url) for t in registration.TOPICS],
         )
@@ -253,7 +253,7 @@ class ConnectionService:
             connection.store = {**(connection.store or {}), **facts}
 
     def _set_plain_fields(self, connection: Connection, changes: dict) -> None:
-        for key in ("name", "order_start", "warehouse", "company_group"):
+        for key in ("name", "order_start", "warehouse", "company_group", "notify_url", "notify_secret_encrypted"):
             if key in changes:
                 setattr(connection, key, changes[key])
 

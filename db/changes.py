@@ -31,11 +31,6 @@ def note_changes(session: Session, model) -> None:
     session.info.setdefault(_WRITTEN, set()).add(model)
 
 
-def forget_changes(session: Session, *_args) -> None:
-    """The transaction ended without a commit: nothing of it is numbered."""
-    session.info.pop(_WRITTEN, None)
-
-
 def clear_positions_of_written_objects(session: Session, _context, _instances) -> None:
     """Orders and products written through the ORM (not the Core upserts) join the feed too."""
     for instance in [*session.new, *session.dirty]:
@@ -45,7 +40,15 @@ def clear_positions_of_written_objects(session: Session, _context, _instances) -
 
 
 def number_changes(session: Session) -> None:
-    """Give every row this transaction wrote its position; run just before the commit."""
+    """Give every row this transaction wrote its position; run just before the commit.
+
+    Not when a savepoint is released (SQLAlchemy calls this hook then too): the outermost
+    commit numbers everything, so the counter stays unlocked while the transaction works.
+    A transaction rolled back leaves its models named; the next commit of the session finds
+    no NULL row of them, which costs it one indexed query.
+    """
+    if session.in_nested_transaction():
+        return
     session.flush()  # the commit would flush next anyway; ORM writes name their models here
     written = session.info.pop(_WRITTEN, None)
     if not written:

@@ -69,6 +69,9 @@ class Connection(Base):
     # Which store and key this is (connections.identity); unique, so one store cannot be
     # connected twice with one key. None once deleted, so the store can be connected again.
     store_key_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The back office's endpoint for this connection's change notifications (jobs.notify), if any.
+    notify_url: Mapped[str | None] = mapped_column(String(2048))
+    notify_secret_encrypted: Mapped[str | None] = mapped_column(Text)
 
     webhooks: Mapped[list["Webhook"]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", order_by="Webhook.topic"

@@ -72,7 +72,6 @@ def get_sessionmaker(url: str, *, deferred: bool = False) -> sessionmaker[Sessio
         # Every commit that wrote orders or products numbers them in the change feed.
         event.listen(factory, "before_flush", changes.clear_positions_of_written_objects)
         event.listen(factory, "before_commit", changes.number_changes)
-        event.listen(factory, "after_rollback", changes.forget_changes)
     return factory
 
 
@@ -86,6 +85,16 @@ def transaction(url: str) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A session that only reads: on SQLite it waits behind no writer (DEFERRED); closed, never committed."""
+    session = get_sessionmaker(url, deferred=True)()
+    try:
+        yield session
     finally:
         session.close()
 

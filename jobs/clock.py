@@ -18,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import ConfigError, get_settings
 from config.logging import configure_logging, log_refusal
 from connections.keys import checked_settings
-from db.session import transaction
+from db.session import reading, transaction
 from jobs.buffer import SHARDS, EventBuffer
-from jobs.notify import endpoints, queue_notifications
+from jobs.notify import queue_notifications
 from jobs.queues import enqueue_drain, redis_for
 from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
 from jobs.spool import drain_spool
@@ -59,10 +59,9 @@ def check_drains() -> None:
 
 
 def notify_back_office(settings, redis) -> None:
-    """Queue a notification for each endpoint the change feed moved past (none configured: no query)."""
-    if endpoints(settings):
-        with transaction(settings.database_url) as session:
-            queue_notifications(settings, redis, session)
+    """Queue a notification for each endpoint the change feed moved past (it only reads: no write lock on SQLite)."""
+    with reading(settings.database_url) as session:
+        queue_notifications(settings, redis, session)
 
 
 def queue_missing_drains(buffer: EventBuffer, retry_seconds: tuple[int, ...]) -> None:

@@ -1,7 +1,9 @@
 """Telling the back office that records changed: small messages signed as Standard Webhooks.
 
-Every few seconds the clock compares the change feed's newest position with what the
-endpoint (`NOTIFY_URL`) was last told; when the feed moved and no notification job is pending
+Endpoints: the installation's (`NOTIFY_URL`, told of every connection) and any connection's
+own (`notify_url`, told of that connection only). Every few seconds the clock compares the
+change feed's newest position with what each endpoint was last told; when the feed moved (for
+a connection's endpoint: with changes of that connection) and no notification job is pending
 for the endpoint, it queues one. One job per endpoint at a time (coalesced): the job reads the
 newest position when it runs, so a notification that waited, or is retried, carries every
 change up to then. Ingest and polls never wait for it: they only commit, and the clock and a
@@ -16,7 +18,7 @@ failing since, last error) is kept in Redis for `/status` and `/metrics`.
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -25,12 +27,15 @@ from redis import Redis
 from rq import Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from config import Settings, get_settings
+from connections.credentials import Vault
 from db.changes import changed_between, last_position
-from db.session import transaction
+from db.models import Connection
+from db.session import reading
 from jobs.queues import POLLS_QUEUE, RESULT_TTL_SECONDS, SERIALIZER, queue, redis_for
 from stores.transport import CheckedAddressAdapter
 from stores.urls import StoreUrlError
@@ -56,18 +61,28 @@ class NotificationFailed(Exception):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where notifications go: `key` names it in Redis and job ids."""
+    """Where notifications go: `key` names it in Redis and job ids; `connection_pk` None: every connection's changes."""
 
     key: str
     url: str
-    secret: str
+    secret: str = field(repr=False)
+    connection_pk: int | None = None
 
 
-def endpoints(settings: Settings) -> list[Endpoint]:
-    """The endpoints configured: the installation's (NOTIFY_URL), if set."""
-    if not settings.notify_url:
-        return []
-    return [Endpoint(INSTALLATION, settings.notify_url, settings.notify_secret)]
+def endpoints(settings: Settings, session: Session, *, connection_pk: int | None = None) -> list[Endpoint]:
+    """The endpoints configured: the installation's (NOTIFY_URL), if set, and those of live connections
+    (only `connection_pk`'s, when given)."""
+    found = [Endpoint(INSTALLATION, settings.notify_url, settings.notify_secret)] if settings.notify_url else []
+    query = select(Connection.id, Connection.public_id, Connection.notify_url, Connection.notify_secret_encrypted).where(
+        Connection.notify_url.is_not(None), Connection.deleted_at.is_(None)
+    )
+    if connection_pk is not None:
+        query = query.where(Connection.id == connection_pk)
+    rows = session.execute(query).all()
+    if rows:
+        vault = Vault(settings.secret_key)
+        found += [Endpoint(f"connection-{public_id}", url, vault.decrypt(secret), pk) for pk, public_id, url, secret in rows]
+    return found
 
 
 def job_id(endpoint: Endpoint) -> str:
@@ -76,14 +91,19 @@ def job_id(endpoint: Endpoint) -> str:
 
 def queue_notifications(settings: Settings, redis: Redis, session: Session) -> int:
     """Queue a notification for each endpoint the feed has moved past, unless one is pending; answer how many."""
-    configured = endpoints(settings)
+    configured = endpoints(settings, session)
     if not configured:
         return 0
     newest = last_position(session)
     queued = 0
     for endpoint in configured:
         state = read_state(redis, endpoint.key)
-        if newest <= max(state.get("acknowledged", 0), state.get("given_up_at", 0)) or _pending(redis, endpoint):
+        after = state.get("acknowledged", 0)
+        if newest <= max(after, state.get("given_up_at", 0)) or _pending(redis, endpoint):
+            continue
+        if endpoint.connection_pk is not None and not changed_between(session, after, newest, connection_pk=endpoint.connection_pk):
+            # Nothing of this connection: nothing to tell, and nothing to look through again.
+            redis.hset(STATE_KEY.format(endpoint=endpoint.key), "acknowledged", newest)
             continue
         queue(POLLS_QUEUE, redis).enqueue(
             SEND_NOTIFICATION,
@@ -110,14 +130,14 @@ def send_notification(endpoint_key: str) -> dict:
     """Tell one endpoint which connections and entities changed since it last acknowledged, up to the newest position."""
     settings = get_settings()
     redis = redis_for(settings)
-    endpoint = next((found for found in endpoints(settings) if found.key == endpoint_key), None)
-    if endpoint is None:
-        return {"status": "no such endpoint"}
-    after = read_state(redis, endpoint.key).get("acknowledged", 0)
-    with transaction(settings.database_url) as session:
+    with reading(settings.database_url) as session:
+        endpoint = next((found for found in endpoints(settings, session) if found.key == endpoint_key), None)
+        if endpoint is None:
+            return {"status": "no such endpoint"}
+        after = read_state(redis, endpoint.key).get("acknowledged", 0)
         position = last_position(session)
-        changed = changed_between(session, after, position) if position > after else []
-    if position <= after:
+        changed = changed_between(session, after, position, connection_pk=endpoint.connection_pk) if position > after else []
+    if not changed:
         return {"status": "nothing new", "position": position}
     body = message(position, after, changed)
     error = deliver(settings, endpoint, f"msg_{endpoint.key}_{position}", body)
@@ -192,10 +212,11 @@ def read_state(redis: Redis, endpoint_key: str) -> dict:
     return {key: int(value) if key in ("acknowledged", "given_up_at", "sent", "failed") else value for key, value in raw.items()}
 
 
-def notification_status(settings: Settings, redis: Redis) -> list[dict]:
-    """Each endpoint as `/status` shows it: its address (no path or query), what it acknowledged, whether it fails and why."""
+def notification_status(settings: Settings, redis: Redis, session: Session, connection_pk: int) -> list[dict]:
+    """The installation's endpoint and the connection's own as `/status` shows them: the address (no path or
+    query), what it acknowledged, whether it fails and why."""
     shown = []
-    for endpoint in endpoints(settings):
+    for endpoint in endpoints(settings, session, connection_pk=connection_pk):
         state = read_state(redis, endpoint.key)
         parts = urlsplit(endpoint.url)
         shown.append(

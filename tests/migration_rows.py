@@ -34,7 +34,7 @@ def described_rows(vault: Vault) -> dict[str, dict[str, dict]]:
     connection = {
         "external_system": "woocommerce", "auth_mode": "basic", "company_group": "Retail", "created_at": at(0),
         "updated_at": at(5), "deleted_at": None, "needs_attention": None, "previous_secret_encrypted": None,
-        "previous_secret_until": None, "warehouse": "Main",
+        "previous_secret_until": None, "warehouse": "Main", "notify_url": None, "notify_secret_encrypted": None,
     }
     order = {
         "currency": "EUR", "subtotal": "40.00", "total_tax": "8.40", "shipping_total": "4.90", "discount_total": "0.00",
@@ -177,7 +177,7 @@ def fingerprint_if_active(row: dict) -> str | None:
 # What a row's column holds after an upgrade that added it: a value, or one made from the row.
 ADDED = {
     "connections": {"needs_attention": None, "previous_secret_encrypted": None, "previous_secret_until": None,
-                    "store_key_fingerprint": fingerprint_if_active},
+                    "store_key_fingerprint": fingerprint_if_active, "notify_url": None, "notify_secret_encrypted": None},
     "orders": {"seen_in_run": None, "change_position": lambda row: row["change_position"]},
     "products": {"seen_in_run": None, "change_position": lambda row: row["change_position"]},
     "schedules": {"trash_cursor": None, "full_every_minutes": 1440},

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from db.models import Connection, Order, Product
 from db.records import mark_deleted, upsert_many
@@ -110,6 +110,21 @@ def test_pages_filters_and_limits(client, environment, shops):
     assert keys(feed(client, connection=outlet)) == [("orders", outlet, "1"), ("products", outlet, "11")]
     assert keys(feed(client, entity="products")) == [("products", shop, "10"), ("products", outlet, "11")]
     assert keys(feed(client, entity="orders", connection=outlet)) == [("orders", outlet, "1")]
+
+
+def test_writes_in_savepoints_are_numbered_at_the_commit_even_beside_one_rolled_back(client, environment, shops):
+    url, ((shop, shop_pk), _) = environment["DATABASE_URL"], shops
+    with transaction(url) as session:
+        upsert_many(session, Order, [{**order_record(1), "connection_id": shop_pk}])
+        with session.begin_nested():  # as db.refusals stores a batch
+            upsert_many(session, Order, [{**order_record(2), "connection_id": shop_pk}])
+        with pytest.raises(ZeroDivisionError), session.begin_nested():
+            upsert_many(session, Order, [{**order_record(3), "connection_id": shop_pk}])
+            raise ZeroDivisionError
+        upsert_many(session, Product, [{**product_record(10), "connection_id": shop_pk}])
+    assert keys(feed(client)) == [("orders", shop, "1"), ("orders", shop, "2"), ("products", shop, "10")]
+    with transaction(url) as session:
+        assert session.scalar(select(func.count()).select_from(Order).where(Order.change_position.is_(None))) == 0
 
 
 @pytest.mark.parametrize(

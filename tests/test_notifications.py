@@ -72,7 +72,7 @@ def test_a_valid_endpoint_is_accepted():
 class BackOffice:
     """An HTTP server that checks each notification's signature and answers as told (204 by default)."""
 
-    def __init__(self):
+    def __init__(self, secret: str = SECRET):
         self.received: list[dict] = []
         self.answers: list[int] = []
         back_office = self
@@ -81,7 +81,7 @@ class BackOffice:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 try:
-                    payload = Webhook(SECRET).verify(body, dict(self.headers.items()))
+                    payload = Webhook(secret).verify(body, dict(self.headers.items()))
                 except Exception as error:  # noqa: BLE001 - an unsigned message is recorded as such
                     payload = {"unverified": str(error)}
                 back_office.received.append({"id": self.headers["webhook-id"], **payload})
@@ -210,3 +210,56 @@ def test_deliveries_are_stored_and_readable_while_the_endpoint_is_down(
     assert stored == {str(delivery.json()["id"]), "4242"}
     state = client.get(f"/api/connections/{shop}/status").json["notifications"][0]
     assert state["last_error"].startswith("no answer")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"notify_url": "https://office.example.com/hook"}, "notify_secret"),
+        ({"notify_url": "https://office.example.com/hook", "notify_secret": "whsec_c2hvcnQ="}, "notify_secret"),
+        ({"notify_url": "ftp://office.example.com", "notify_secret": SECRET}, "notify_url"),
+        ({"notify_secret": SECRET}, "notify_secret"),
+        ({"notify_url": None, "notify_secret": SECRET}, "notify_secret"),
+    ],
+)
+def test_a_connection_endpoint_is_checked_naming_the_field(client, environment, body, field):
+    shop = make_connection()
+    response = client.patch(f"/api/connections/{shop}", json=body)
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == [field]
+    assert SECRET not in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def private_notify_urls(environment, monkeypatch):
+    """ALLOW_PRIVATE_NOTIFY_URLS=1 for the jobs: the back office of the test listens on loopback."""
+    monkeypatch.setenv("ALLOW_PRIVATE_NOTIFY_URLS", "1")
+    config.get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    config.get_settings.cache_clear()
+
+
+def test_a_connections_own_endpoint_hears_of_its_changes_only(client, environment, private_notify_urls, redis_client, run_jobs):
+    own_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    shop, outlet = make_connection(), make_connection(access_token="ck_" + "2" * 40)
+    with BackOffice(own_secret) as office:
+        answer = client.patch(f"/api/connections/{shop}", json={"notify_url": office.url, "notify_secret": own_secret})
+        assert answer.status_code == 200, answer.json
+        assert (answer.json["notify_url"], answer.json["notify_secret_set"]) == (office.url, True)
+        assert own_secret not in answer.get_data(as_text=True)
+        settings = config.get_settings()
+        store(environment["DATABASE_URL"], connection_pk(outlet), orders=[order_record(1)])
+        notify_back_office(settings, redis_client)
+        assert run_jobs() == 0  # nothing of the shop's
+        store(environment["DATABASE_URL"], connection_pk(shop), orders=[order_record(2)])
+        notify_back_office(settings, redis_client)
+        run_jobs()
+        [message] = office.received
+        assert "unverified" not in message
+        assert message["data"]["connection_ids"] == [shop]
+        assert message["data"]["position"] == feed(client)["next_after"]
+    [status] = client.get(f"/api/connections/{shop}/status").json["notifications"]
+    assert status["endpoint"] == f"connection-{shop}" and status["acknowledged_position"] == message["data"]["position"]
+    removed = client.patch(f"/api/connections/{shop}", json={"notify_url": None})
+    assert (removed.json["notify_url"], removed.json["notify_secret_set"]) == (None, False)

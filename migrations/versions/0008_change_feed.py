@@ -1,4 +1,4 @@
-"""change feed: a position for every write of an order or product
+"""change feed: a position for every write of an order or product; notification endpoints per connection
 
 Revision ID: 0008_change_feed
 Revises: 0006
@@ -6,6 +6,7 @@ Create Date: 2026-12-02
 
 Existing records are numbered in the order they were stored (`stored_at`; orders before
 products within the same instant, then by id), and the counter starts after the last of them.
+Connections get an optional endpoint of their own for change notifications (none to begin with).
 """
 
 import sqlalchemy as sa
@@ -40,6 +41,9 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('change_position', sa.BigInteger(), nullable=True))
             batch_op.create_index(batch_op.f(f'ix_{table}_change_position'), ['change_position'], unique=True)
+    with op.batch_alter_table('connections', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('notify_url', sa.String(length=2048), nullable=True))
+        batch_op.add_column(sa.Column('notify_secret_encrypted', sa.Text(), nullable=True))
     for table in ('orders', 'products'):
         op.execute(_NUMBERED.format(table=table))
     # Without records the first commit that writes one makes the row (db.changes).
@@ -56,3 +60,6 @@ def downgrade() -> None:
             batch_op.drop_index(batch_op.f(f'ix_{table}_change_position'))
             batch_op.drop_column('change_position')
     op.drop_table('change_counter')
+    with op.batch_alter_table('connections', schema=None) as batch_op:
+        batch_op.drop_column('notify_secret_encrypted')
+        batch_op.drop_column('notify_url')
