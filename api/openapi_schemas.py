@@ -49,6 +49,8 @@ CONNECTION_FIELDS = {
     "order_start": {"type": "string", "description": "ISO date or date-time; orders created before it are not imported"},
     "warehouse": NULLABLE_STRING,
     "company_group": NULLABLE_STRING,
+    "notify_url": {"type": ["string", "null"], "description": "this connection's endpoint for change notifications; null removes it"},
+    "notify_secret": {"type": ["string", "null"], "writeOnly": True, "description": "whsec_<base64 of 24-64 bytes>; with notify_url"},
 }
 
 SCHEMAS = {
@@ -118,6 +120,8 @@ SCHEMAS = {
             "company_group": NULLABLE_STRING,
             "auth_mode": {"type": "string", "enum": ["oauth1", "basic", "query_string"]},
             "store": {"type": "object"},
+            "notify_url": NULLABLE_STRING,
+            "notify_secret_set": BOOL,
             "created_at": TIME,
             "updated_at": TIME,
             "webhooks_state": {
