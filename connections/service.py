@@ -208,7 +208,7 @@ class ConnectionService:
             # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.
             connection.access_token_encrypted = ""
             connection.secret_encrypted = ""
-            connection.previous_secret_encrypted = None
+            connection.previous_secret_encrypted = connection.notify_secret_encrypted = None
             connection.store_key_fingerprint = None  # the store may be connected again
             connection.webhooks.clear()
             self.session.commit()
