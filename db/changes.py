@@ -12,7 +12,7 @@ rows always have positions). A commit that wrote no records costs nothing here.
 from collections.abc import Iterable
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,20 +54,25 @@ def number_changes(session: Session) -> None:
     if not written:
         return
     pending = [
-        (model, session.scalars(select(model.id).where(model.change_position.is_(None)).order_by(model.id)).all())
+        (model, session.scalar(select(func.count()).select_from(model).where(model.change_position.is_(None))))
         for model in FEED_MODELS.values() if model in written
     ]
-    count = sum(len(ids) for _, ids in pending)
+    count = sum(rows for _, rows in pending)
     if not count:
         return
     position = _take_positions(session, count) - count
-    for model, ids in pending:
-        if not ids:
+    for model, rows in pending:
+        if not rows:
             continue
+        # One statement: the rows in id order get the next positions.
         table = model.__table__
-        numbering = update(table).where(table.c.id == bindparam("row_id")).values(change_position=bindparam("position"))
-        session.execute(numbering, [{"row_id": row_id, "position": position + offset} for offset, row_id in enumerate(ids, 1)])
-        position += len(ids)
+        numbered = (
+            select(table.c.id, func.row_number().over(order_by=table.c.id).label("offset"))
+            .where(table.c.change_position.is_(None))
+            .subquery()
+        )
+        session.execute(update(table).where(table.c.id == numbered.c.id).values(change_position=position + numbered.c.offset))
+        position += rows
 
 
 def _take_positions(session: Session, count: int) -> int:
