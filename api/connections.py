@@ -9,9 +9,10 @@ from api.inputs import load_body, load_query
 from api.record_queries import find_record, readable_connection, record_page
 from api.records import OrderOut, OrderPageOut, ProductOut, ProductPageOut
 from api.representations import ConnectionCreatedOut, ConnectionDetailOut, ConnectionListOut, VerificationOut
-from api.resources import connection_service, get_session, get_settings
+from api.resources import connection_service, get_session, get_settings, get_vault
 from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, VerifyInput, isoformat
 from connections.errors import ConnectionNotFound
+from connections.notify_endpoint import notify_columns
 from connections.reachability import delivery_warnings
 from connections.webhooks import registration_state
 from db.models import Order, Product
@@ -53,6 +54,7 @@ def create():
     """Verify, save, queue the webhooks' registration: 201 with the connection, or 400 with the
     diagnosis; a retry with the first request's Idempotency-Key gets the first answer."""
     fields = load_body(ConnectionInput())
+    fields = {**fields, **_notify(fields, None)}
     return answer_once("create-connection", lambda: _create(fields))
 
 
@@ -94,11 +96,17 @@ def patch(connection_id: str):
     service = connection_service()
     connection = service.get(connection_id)
     changes = load_body(ConnectionPatch(system=connection.external_system), partial=True)
+    changes = {**changes, **_notify(changes, connection)}
     try:
         service.update(connection, changes)
     except StoreError as error:
         return error_response(400, error.code, error.message)
     return jsonify(_detail(connection))
+
+
+def _notify(fields: dict, stored) -> dict:
+    """The connection's own notification endpoint, checked (422 naming the field), its secret encrypted."""
+    return notify_columns(fields, get_vault(), stored, https=get_settings().production)
 
 
 @bp.delete("/<connection_id>")

@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify
 from marshmallow import fields
 
 from api import representations as out
+from api import status_representation as status_out
 from api.openapi_operations import CONNECTION_PATCH, OPERATIONS, Answer, Operation
 from api.schemas import ExternalSystem, OrderStart
 from db.models import ENTITIES
@@ -31,7 +32,13 @@ PATH_PARAMETER_SCHEMAS = {
 }
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
 # Named as they were when the document was written by hand; the rest are the class name less `Out`.
-SCHEMA_NAMES = {CONNECTION_PATCH: "ConnectionPatch", out.ErrorOut: "Error", out.ValidationErrorsOut: "ValidationErrors"}
+SCHEMA_NAMES = {
+    CONNECTION_PATCH: "ConnectionPatch",
+    out.ErrorOut: "Error",
+    out.ValidationErrorsOut: "ValidationErrors",
+    # Referenced from a field's metadata only (`ConnectionStatusOut.notifications`).
+    status_out.NotificationEndpointOut: "NotificationEndpoint",
+}
 ADMIN_ERRORS = {
     401: Answer("missing or wrong bearer token", out.ErrorOut),
     429: Answer(

@@ -10,6 +10,7 @@ from marshmallow import Schema
 from api import records
 from api import representations as out
 from api import status_representation as status_out
+from api.changes import ChangesOut, ChangesQuery
 from api.schemas import ConnectionInput, ConnectionPatch, PageQuery, ScheduleInput, SyncInput, VerifyInput
 from connections.webhooks import RECEIVER_PATH
 
@@ -120,6 +121,12 @@ OPERATIONS = (
     Operation(
         "get", CONNECTION + "/products/{external_id}", "One product or variation",
         answers={200: Answer("the product", records.ProductOut)},
+    ),
+    Operation(
+        "get", "/api/changes",
+        "The change feed: records written after a position, each once at its newest version, in position order",
+        query=ChangesQuery,
+        answers={200: Answer("the changes, and the position to ask after next", ChangesOut)},
     ),
     Operation(
         "get", CONNECTION + "/schedules", "The polling schedule per entity",

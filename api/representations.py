@@ -154,6 +154,12 @@ class ConnectionOut(Schema):
     company_group = nullable_text()
     auth_mode = text(validate=validate.OneOf(AUTH_MODES))
     store = StoreDictionary(required=True)
+    notify_url = nullable_text(metadata={"description": "this connection's endpoint for change notifications"})
+    notify_secret_set = fields.Function(
+        lambda connection: connection.notify_secret_encrypted is not None,
+        required=True,
+        metadata={"type": "boolean", "description": "whether a notification secret is stored (it is never shown)"},
+    )
     created_at = timestamp(nullable=False)
     updated_at = timestamp(nullable=False)
 

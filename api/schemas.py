@@ -135,6 +135,9 @@ class ConnectionInput(CredentialsInput):
     order_start = OrderStart(load_default=start_of_today)
     warehouse = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
     company_group = Text(load_default=None, allow_none=True, validate=validate.Length(max=NAME_MAX))
+    # The back office's endpoint for this connection's change notifications; null removes it.
+    notify_url = Text(allow_none=True, validate=validate.Length(max=URL_MAX))
+    notify_secret = Text(allow_none=True, load_only=True, validate=validate.Length(max=KEY_MAX))
 
 
 class ConnectionPatch(ConnectionInput):

@@ -60,6 +60,27 @@ class UndeliveredChangesOut(Schema):
     message = fields.String(required=True)
 
 
+class NotificationEndpointOut(Schema):
+    """An endpoint the back office is notified at, and whether it acknowledges (`jobs.notify`)."""
+
+    endpoint = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "scheme and host only"})
+    acknowledged_position = fields.Integer(required=True, allow_none=True)
+    last_success_at = fields.String(required=True, allow_none=True)
+    failing_since = fields.String(required=True, allow_none=True)
+    last_error = fields.String(required=True, allow_none=True)
+    given_up = fields.Boolean(required=True)
+
+
+class Notifications(fields.Field):
+    """The endpoints' states, or `{"available": false}` while Redis is away."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dict):
+            return {"available": bool(value.get("available"))}
+        return NotificationEndpointOut(many=True).dump(value)
+
+
 class ConnectionStatusOut(Schema):
     """Webhook health as the store reports it, polling per entity, queued and failed jobs."""
 
@@ -81,3 +102,13 @@ class ConnectionStatusOut(Schema):
     )
     polling = fields.Dict(keys=fields.String(), values=fields.Nested(EntityPollingOut), required=True)
     jobs = fields.Nested(JobsOut, required=True)
+    notifications = Notifications(
+        required=True,
+        metadata={
+            "oneOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/NotificationEndpoint"}},
+                {"type": "object", "properties": {"available": {"const": False}}, "required": ["available"]},
+            ],
+            "description": "the installation's endpoint and the connection's own; {available: false} while Redis is away",
+        },
+    )

@@ -8,13 +8,14 @@ from api.auth import require_admin_token
 from api.errors import error_response
 from api.inputs import load_body
 from api.representations import ScheduleListOut, SyncRunListOut, SyncStartOut
-from api.resources import connection_service, get_buffer, get_redis, get_session
+from api.resources import connection_service, get_buffer, get_redis, get_session, get_settings
 from api.schemas import ScheduleInput, SyncInput, schedule_json, sync_run_json
 from api.status_representation import ConnectionStatusOut
 from connections.delivery_gap import undelivered_changes
 from db.models import ENTITIES, Schedule, SyncRun
 from jobs.buffer import shard_of
 from jobs.failures import failed_jobs, queued_counts
+from jobs.notify import notification_status
 from jobs.scheduling import active_run, change_schedule, find_run, start_sync
 from stores.errors import StoreError
 from stores.registry import connector_for
@@ -144,9 +145,18 @@ def status(connection_id: str):
                 "undelivered_changes": undelivered_changes(get_session(), connection),
                 "polling": polling,
                 "jobs": _jobs(connection.public_id),
+                "notifications": _notifications(connection.id),
             }
         )
     )
+
+
+def _notifications(connection_pk: int) -> list[dict] | dict:
+    """The back office's notification endpoints and whether they acknowledge (jobs.notify)."""
+    try:
+        return notification_status(get_settings(), get_redis(), get_session(), connection_pk)
+    except RedisError:
+        return {"available": False}
 
 
 def _jobs(connection_id: str) -> dict:

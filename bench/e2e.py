@@ -5,7 +5,8 @@ Procfile runs them. A paced sender posts distinct orders (each delivery a new or
 fixed rate, open loop, and notes when each 202 arrives; a watcher reads the orders table
 every 20 ms and notes when each order first becomes readable (committed). The figures are
 the differences, then how much was still waiting when the last delivery was acknowledged
-and how long it took to store it.
+and how long it took to store it. A follower of the change feed (`bench.feed`) does the same
+through `GET /api/changes`; once the run is over, the whole feed is read in pages of 1,000.
 """
 
 import itertools
@@ -18,7 +19,7 @@ import requests
 from rq import Worker
 from sqlalchemy import text
 
-from bench import services
+from bench import feed, services
 from bench.payloads import signed_order
 from bench.report import figure, note, percentile, warn
 from connections.webhooks import RECEIVER_PATH
@@ -128,6 +129,8 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
 
         watcher = Watcher(database_url)
         watcher.start()
+        follower = feed.FeedFollower(url, env["ADMIN_TOKEN"])
+        follower.start()
         try:
             warmed, _, _ = send_all(url, warm_up, RATE)
             wait_until(lambda: all(order_id in watcher.seen for order_id in warmed), timeout=CATCH_UP_TIMEOUT_SECONDS,
@@ -138,12 +141,18 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
             waiting = sum(buffer.waiting(shard) for shard in range(SHARDS))
             unreadable_at_end = sum(1 for order_id in acknowledged if order_id not in watcher.seen)
             deadline = time.monotonic() + CATCH_UP_TIMEOUT_SECONDS
-            while time.monotonic() < deadline and any(order_id not in watcher.seen for order_id in acknowledged):
+            while time.monotonic() < deadline and any(
+                order_id not in watcher.seen or order_id not in follower.seen for order_id in acknowledged
+            ):
                 time.sleep(WATCH_INTERVAL_SECONDS)
         finally:
             watcher.stopping.set()
+            follower.stopping.set()
             watcher.join(timeout=5)
+            follower.join(timeout=35)
         watcher.poll()
+        feed.report_delays(follower, acknowledged)
+        feed.measure_read_rate(url, env["ADMIN_TOKEN"])
 
     latencies = [max(0.0, watcher.seen[order_id] - at) * 1000 for order_id, at in acknowledged.items() if order_id in watcher.seen]
     lost = len(acknowledged) - len(latencies)

@@ -6,6 +6,8 @@ production nothing falls back to a development default: every problem is collect
 reported at once, one line each (`ConfigError.problems`).
 """
 
+import base64
+import binascii
 import functools
 import os
 from collections.abc import Mapping
@@ -37,6 +39,9 @@ MIN_ADMIN_TOKEN_LENGTH = 32
 # hold 14 on average (fewer than 8 about once in 10^7), a placeholder repeated to length few
 # ("changeme..." 7, "passwordpassword..." 7, "xxxx..." 1).
 MIN_DISTINCT_SECRET_CHARACTERS = 8
+# Standard Webhooks secrets (NOTIFY_SECRET): `whsec_` and the base64 of this many random bytes.
+NOTIFY_SECRET_PREFIX = "whsec_"
+NOTIFY_SECRET_BYTES = (24, 64)
 STAGES = ("development", "production")
 GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
@@ -68,6 +73,11 @@ class Settings:
     failed_job_ttl_days: int = DEFAULT_FAILED_JOB_TTL_DAYS
     # Proxies in front of the web process that append to X-Forwarded-For (Heroku's router: 1).
     trusted_proxy_count: int = 0
+    # Where the back office is told that records changed (jobs.notify), and the key that signs it.
+    notify_url: str = ""
+    notify_secret: str = field(default="", repr=False)
+    # Whether NOTIFY_URL may resolve to loopback or private addresses (a back office beside Storelink).
+    allow_private_notify_urls: bool = False
 
     def __repr__(self) -> str:
         # Never print the admin token or the encryption key, even by accident.
@@ -98,6 +108,7 @@ class Settings:
                 found += _weakness("ADMIN_TOKEN", self.admin_token, variety=self.production)
             if self.metrics_token:
                 found += _weakness("METRICS_TOKEN", self.metrics_token, variety=self.production)
+        found += notify_problems("NOTIFY_URL", self.notify_url, "NOTIFY_SECRET", self.notify_secret, https=self.production)
         if self.production:
             for name, value in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url)):
                 if not value:
@@ -145,6 +156,41 @@ def _public_url_problems(public_url: str) -> list[str]:
     if parts is None or parts.scheme != "https" or not host:
         return [f"PUBLIC_URL must be an https:// address stores can reach, not {public_url!r}"]
     return []
+
+
+def notify_problems(url_name: str, url: str, secret_name: str, secret: str, *, https: bool) -> list[str]:
+    """What is wrong with a notification endpoint (`url`) and its signing `secret`; both may be unset."""
+    if not url:
+        return [f"{secret_name} is set but {url_name} is not: set both, or neither"] if secret else []
+    found = []
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    schemes = ("https",) if https else ("http", "https")
+    if parts is None or parts.scheme not in schemes or not host or parts.username or parts.password:
+        found.append(f"{url_name} must be an {' or '.join(f'{scheme}://' for scheme in schemes)} address with a host and no password")
+    if not secret:
+        found.append(f"{secret_name} is not set: it signs what is sent to {url_name} ({NOTIFY_SECRET_PREFIX}<base64 of 24 to 64 random bytes>)")
+    elif not notify_secret_is_valid(secret):
+        found.append(
+            f"{secret_name} must be {NOTIFY_SECRET_PREFIX} followed by the base64 of {NOTIFY_SECRET_BYTES[0]} to"
+            f" {NOTIFY_SECRET_BYTES[1]} random bytes (e.g. python -c 'import base64, secrets;"
+            f" print(\"{NOTIFY_SECRET_PREFIX}\" + base64.b64encode(secrets.token_bytes(32)).decode())')"
+        )
+    return found
+
+
+def notify_secret_is_valid(secret: str) -> bool:
+    """Whether `secret` is a Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 bytes."""
+    if not secret.startswith(NOTIFY_SECRET_PREFIX):
+        return False
+    try:
+        key = base64.b64decode(secret[len(NOTIFY_SECRET_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return NOTIFY_SECRET_BYTES[0] <= len(key) <= NOTIFY_SECRET_BYTES[1]
 
 
 def _redact_url(url: str) -> str:
@@ -195,6 +241,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         event_retry_seconds=read(seconds_list, "EVENT_RETRY_SECONDS", DEFAULT_EVENT_RETRY_SECONDS),
         failed_job_ttl_days=read(whole, "FAILED_JOB_TTL_DAYS", DEFAULT_FAILED_JOB_TTL_DAYS),
         trusted_proxy_count=read(whole, "TRUSTED_PROXY_COUNT", 0, minimum=0),
+        notify_url=env.get("NOTIFY_URL", "").strip(),
+        notify_secret=env.get("NOTIFY_SECRET", "").strip(),
+        allow_private_notify_urls=read(flag, "ALLOW_PRIVATE_NOTIFY_URLS", False),
     )
     if read.problems:
         raise ConfigError(*read.problems, *settings.problems())

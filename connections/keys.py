@@ -15,7 +15,7 @@ from db.models import Connection
 log = logging.getLogger(__name__)
 
 # The columns that hold a credential encrypted with SECRET_KEY ("" or None when there is none).
-ENCRYPTED_COLUMNS = ("access_token_encrypted", "secret_encrypted", "previous_secret_encrypted")
+ENCRYPTED_COLUMNS = ("access_token_encrypted", "secret_encrypted", "previous_secret_encrypted", "notify_secret_encrypted")
 REMEDY = (
     "set SECRET_KEY to the key that encrypted them (bin/dev keeps it in var/secret_key); to change keys, "
     "list the old one after the new (SECRET_KEY=new,old) and run `storelink reencrypt`"

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 SECRET_GRACE_PERIOD = timedelta(days=1)
 # Bytes of randomness in a connection's public id (it appears in webhook URLs): 128 bits.
 PUBLIC_ID_BYTES = 16
-CREDENTIAL_FIELDS = frozenset({"api_url", "access_token", "secret"})
 
 
 @dataclass(frozen=True)
@@ -123,6 +122,7 @@ class ConnectionService:
             order_start=fields.get("order_start") or utcnow(),
             warehouse=fields.get("warehouse"),
             company_group=fields.get("company_group"),
+            notify_url=fields.get("notify_url"), notify_secret_encrypted=fields.get("notify_secret_encrypted"),
             schedules=default_schedules(utcnow()),
             webhooks=[Webhook(topic=t, status=STATUS_REGISTERING, delivery_url=url) for t in connector.topics],
         )
@@ -205,7 +205,7 @@ class ConnectionService:
             # The row stays so late deliveries get 410 Gone; the keys are of no use to anyone now.
             connection.access_token_encrypted = ""
             connection.secret_encrypted = ""
-            connection.previous_secret_encrypted = None
+            connection.previous_secret_encrypted = connection.notify_secret_encrypted = None
             connection.store_key_fingerprint = None  # the store may be connected again
             connection.webhooks.clear()
             self.session.commit()
@@ -250,7 +250,7 @@ class ConnectionService:
             connection.store = {**(connection.store or {}), **facts}
 
     def _set_plain_fields(self, connection: Connection, changes: dict) -> None:
-        for key in ("name", "order_start", "warehouse", "company_group"):
+        for key in ("name", "order_start", "warehouse", "company_group", "notify_url", "notify_secret_encrypted"):
             if key in changes:
                 setattr(connection, key, changes[key])
 

@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 
 from console.blueprint import bp
 from jobs.store_trouble import explain
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
 
 # Where a URL may wrap: before each `/`, `.`, `?` and `&` after the scheme, never inside a
 # name or between a host and its port.

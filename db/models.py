@@ -71,6 +71,9 @@ class Connection(Base):
     # Which store and key this is (connections.identity); unique, so one store cannot be
     # connected twice with one key. None once deleted, so the store can be connected again.
     store_key_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The back office's endpoint for this connection's change notifications (jobs.notify), if any.
+    notify_url: Mapped[str | None] = mapped_column(String(2048))
+    notify_secret_encrypted: Mapped[str | None] = mapped_column(Text)
 
     webhooks: Mapped[list["Webhook"]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", order_by="Webhook.topic"
@@ -133,6 +136,8 @@ class Order(Base):
     # The last full pass that found this record on the store (reconciliation).
     seen_in_run: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Where its last write stands in the change feed (db.changes); NULL until that write commits.
+    change_position: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
 
     line_items: Mapped[list["OrderLineItem"]] = relationship(
         cascade="all, delete-orphan", order_by="OrderLineItem.position"
@@ -185,6 +190,16 @@ class Product(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     seen_in_run: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    change_position: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
+
+
+class ChangeCounter(Base):
+    """The change feed's one row: the last position handed out (db.changes)."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_position: Mapped[int] = mapped_column(BigInteger)
 
 
 ENTITIES = ("orders", "products")

@@ -4,16 +4,18 @@ A record is written only when it is newer (by the store's modification time) tha
 stored, so duplicates, replays and late deliveries change nothing. New records go in with
 one INSERT ... ON CONFLICT DO NOTHING for a whole batch; the rest (those already stored, or
 inserted first by another writer) with one INSERT ... ON CONFLICT DO UPDATE guarded by the
-modification time.
+modification time. Every write leaves the record's feed position NULL, to be numbered at
+commit (db.changes).
 """
 
 import enum
 
-from sqlalchemy import and_, delete, insert, or_, update
+from sqlalchemy import and_, case, delete, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from db.changes import note_changes
 from db.models import Order, OrderLineItem
 from db.types import utcnow
 
@@ -46,13 +48,24 @@ def _newer_than_stored(stored, incoming, confirmed: bool):
 
 def mark_deleted(session: Session, model, connection_id: int, external_id: str) -> Outcome:
     """Soft-delete a stored order or product (`model`) the store no longer has; a newer version undoes it."""
-    deleted = session.execute(
+    deleted = mark_many_deleted(session, model, connection_id, [external_id])
+    return Outcome.DELETED if deleted else Outcome.MISSING
+
+
+def mark_many_deleted(session: Session, model, connection_id: int, external_ids: list[str]) -> int:
+    """Soft-delete these stored records of one connection; answer how many are stored.
+
+    Those not deleted already move up the change feed; those that were keep their place.
+    """
+    found = session.execute(
         update(model)
-        .where(model.connection_id == connection_id, model.external_id == external_id)
-        .values(deleted=True, stored_at=utcnow())
+        .where(model.connection_id == connection_id, model.external_id.in_(external_ids))
+        .values(deleted=True, stored_at=utcnow(), change_position=case((model.deleted, model.change_position), else_=None))
         .returning(model.id)
-    ).scalar_one_or_none()
-    return Outcome.DELETED if deleted is not None else Outcome.MISSING
+    ).all()
+    if found:
+        note_changes(session, model)
+    return len(found)
 
 
 # A stored record: its connection (primary key) and its id in the store.
@@ -81,7 +94,7 @@ def upsert_many(session: Session, model, records: list[dict], *, confirmed: bool
     line_items: dict[RecordKey, list[dict]] = {}
     # In key order: writers that meet on the same records (a poll and a drain) lock them in the same order.
     for key, record in sorted(newest.items()):
-        values = {**record, "stored_at": now}
+        values = {**record, "stored_at": now, "change_position": None}
         values.setdefault("deleted", False)
         if model is Order:
             line_items[key] = values.pop("line_items")
@@ -118,6 +131,8 @@ def upsert_many(session: Session, model, records: list[dict], *, confirmed: bool
         for values in stored:
             key = (values["connection_id"], values["external_id"])
             outcomes[key] = Outcome.UPDATED if key in replaced else Outcome.STALE
+    if inserted or replaced:
+        note_changes(session, model)
     if model is Order:
         _replace_line_items(session, {**inserted, **replaced}, line_items, list(replaced.values()))
     return outcomes

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import changes
+
 # SQLite serialises writers; wait this long for the lock instead of failing at once.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option naming how SQLite transactions begin (IMMEDIATE or DEFERRED).
@@ -67,6 +69,9 @@ def get_sessionmaker(url: str, *, deferred: bool = False) -> sessionmaker[Sessio
         if deferred:
             engine = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
         factory = _sessionmakers[key] = sessionmaker(bind=engine, expire_on_commit=False)
+        # Every commit that wrote orders or products numbers them in the change feed.
+        event.listen(factory, "before_flush", changes.clear_positions_of_written_objects)
+        event.listen(factory, "before_commit", changes.number_changes)
     return factory
 
 
@@ -80,6 +85,16 @@ def transaction(url: str) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A session that only reads: on SQLite it waits behind no writer (DEFERRED); closed, never committed."""
+    session = get_sessionmaker(url, deferred=True)()
+    try:
+        yield session
     finally:
         session.close()
 

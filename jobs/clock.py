@@ -1,5 +1,6 @@
 """`python -m jobs.clock`: every minute (CLOCK_TICK_SECONDS), queue the polls that are due;
-every few seconds, a drain job for events no live job is storing.
+every few seconds, a drain job for events no live job is storing, and a notification to the
+back office when the change feed moved (jobs.notify).
 
 Running two clocks by mistake is harmless: a connection's entity can have only one queued
 or running poll (a unique index in the database decides).
@@ -17,8 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import ConfigError, get_settings
 from config.logging import configure_logging, log_refusal
 from connections.keys import checked_settings
-from db.session import transaction
+from db.session import reading, transaction
 from jobs.buffer import SHARDS, EventBuffer
+from jobs.notify import queue_notifications
 from jobs.queues import enqueue_drain, redis_for
 from jobs.scheduling import enqueue_due_polls, fail_abandoned_runs
 from jobs.spool import drain_spool
@@ -42,15 +44,24 @@ def tick() -> int:
         if abandoned:
             log.warning("%d abandoned sync runs marked failed", abandoned)
         started = enqueue_due_polls(session, redis)
+    notify_back_office(settings, redis)
     for run in started:
         log.info("poll of %s queued (run %s)", run.entity, run.public_id)
     return len(started)
 
 
 def check_drains() -> None:
-    """Between ticks: queue the drain jobs that are missing."""
+    """Between ticks: queue the drain jobs that are missing, and the notifications that are due."""
     settings = get_settings()
-    queue_missing_drains(EventBuffer(redis_for(settings)), settings.event_retry_seconds)
+    redis = redis_for(settings)
+    queue_missing_drains(EventBuffer(redis), settings.event_retry_seconds)
+    notify_back_office(settings, redis)
+
+
+def notify_back_office(settings, redis) -> None:
+    """Queue a notification for each endpoint the change feed moved past (it only reads: no write lock on SQLite)."""
+    with reading(settings.database_url) as session:
+        queue_notifications(settings, redis, session)
 
 
 def queue_missing_drains(buffer: EventBuffer, retry_seconds: tuple[int, ...]) -> None:

@@ -19,7 +19,7 @@ from config import get_settings
 from connections.credentials import Vault
 from connections.service import ConnectionService
 from db.models import RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, Connection, Order, Product, Schedule, SyncRun
-from db.records import Outcome
+from db.records import Outcome, mark_many_deleted
 from db.session import transaction
 from db.types import utcnow
 from jobs.counters import count_poll_run_on_commit
@@ -217,11 +217,7 @@ class _Poll:
         with self._session() as session:
             run, _, _ = self._load(session)
             if gone:
-                session.execute(
-                    update(model)
-                    .where(model.connection_id == self.connection_id, model.external_id.in_(gone))
-                    .values(deleted=True, stored_at=utcnow())
-                )
+                mark_many_deleted(session, model, self.connection_id, gone)
             run.deleted = len(gone)
         if gone:
             log.info("sync %s: %d %s no longer on the store, marked deleted", self.run_id, len(gone), self.entity)

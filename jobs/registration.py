@@ -16,7 +16,7 @@ from db.models import Connection
 from jobs.context import job_transaction
 from jobs.queues import redis_for
 from jobs.store_trouble import ExpectedFailure, explain
-from stores.woocommerce.errors import StoreError
+from stores.errors import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ command line show them as written. A failure a store caused is expected: its job
 from dataclasses import dataclass
 from datetime import datetime
 
+from stores.errors import StoreError
 from stores.woocommerce import errors
-from stores.woocommerce.errors import StoreError
 
 # The ExpectedFailure classes by dotted name, as a failed job's last line names them; listed
 # here because the process reading failed jobs (web) need not import the jobs raising them.

@@ -49,6 +49,7 @@ def main() -> int:
     importlib.import_module("jobs.events")
     importlib.import_module("jobs.polls")
     importlib.import_module("jobs.refresh")
+    importlib.import_module("jobs.notify")
     # A client of its own: RQ lengthens its read timeout for the blocking dequeue, which the
     # jobs' shared client (`redis_for`) must not inherit.
     connection = new_redis(settings.redis_url, verify_tls=settings.redis_tls_verify)

@@ -35,7 +35,7 @@ def described_rows(vault: Vault) -> dict[str, dict[str, dict]]:
     connection = {
         "external_system": "woocommerce", "auth_mode": "basic", "company_group": "Retail", "created_at": at(0),
         "updated_at": at(5), "deleted_at": None, "needs_attention": None, "previous_secret_encrypted": None,
-        "previous_secret_until": None, "warehouse": "Main",
+        "previous_secret_until": None, "warehouse": "Main", "notify_url": None, "notify_secret_encrypted": None,
     }
     order = {
         "currency": "EUR", "subtotal": "40.00", "total_tax": "8.40", "shipping_total": "4.90", "discount_total": "0.00",
@@ -81,14 +81,16 @@ def described_rows(vault: Vault) -> dict[str, dict[str, dict]]:
             )
         },
         "orders": {
-            "93": {**order, "connection_id": shop, "external_id": "93", "number": "93", "status": "completed",
+            # change_position: what revision 0008 numbers them (by stored_at: these after the products).
+            "93": {**order, "connection_id": shop, "external_id": "93", "number": "93", "status": "completed", "change_position": 5,
                    "total": "53.30", "customer": {"id": 7, "email": "zoe@example.com", "note": "Ring twice ☎"},
                    "billing": address, "shipping": {**address, "company": ""}, "created_at": at(60),
                    "modified_at": at(61), "completed_at": at(65)},
-            "94": {**order, "connection_id": shop, "external_id": "94", "number": "A-94", "status": "trash",
+            "94": {**order, "connection_id": shop, "external_id": "94", "number": "A-94", "status": "trash", "change_position": 6,
                    "total": "-0.01", "customer": {}, "billing": {}, "shipping": {}, "created_at": None,
                    "modified_at": at(70), "paid_at": None, "deleted": True, "seen_in_run": None, "warehouse": None},
             "93@outlet": {**order, "connection_id": outlet, "external_id": "93", "number": "93", "status": "processing",
+                          "change_position": 7,
                           "total": "1234567890123456789012345678.99", "customer": {"id": 0}, "billing": address,
                           "shipping": {}, "created_at": at(80), "modified_at": at(81), "currency": "SEK"},
         },
@@ -103,15 +105,15 @@ def described_rows(vault: Vault) -> dict[str, dict[str, dict]]:
                        "product_external_id": None, "name": None, "quantity": -1, "price": None, "total": "-5.00"},
         },
         "products": {
-            "mug": {**product, "connection_id": shop, "external_id": "10", "type": "simple", "name": "Mug “Ängel”",
+            "mug": {**product, "connection_id": shop, "external_id": "10", "type": "simple", "name": "Mug “Ängel”", "change_position": 1,
                     "sku": "MUG-1", "price": "8.99", "regular_price": "9.99", "sale_price": "8.99",
                     "stock_quantity": -3, "stock_status": "onbackorder", "manage_stock": True, "modified_at": at(30)},
-            "hoodie": {**product, "connection_id": shop, "external_id": "20", "type": "variable", "name": "Hoodie",
+            "hoodie": {**product, "connection_id": shop, "external_id": "20", "type": "variable", "name": "Hoodie", "change_position": 2,
                        "price": "11.01", "modified_at": at(40), "manage_stock": None},
-            "hoodie-l": {**product, "connection_id": shop, "external_id": "21", "parent_external_id": "20",
+            "hoodie-l": {**product, "connection_id": shop, "external_id": "21", "parent_external_id": "20", "change_position": 3,
                          "type": "variation", "name": "Hoodie - L", "sku": "HOOD-L", "price": "11.01",
                          "stock_quantity": 2_147_483_647, "manage_stock": True, "modified_at": at(41)},
-            "old": {**product, "connection_id": outlet, "external_id": "5", "type": "grouped", "name": None,
+            "old": {**product, "connection_id": outlet, "external_id": "5", "type": "grouped", "name": None, "change_position": 4,
                     "status": "trash", "created_at": None, "modified_at": at(50), "deleted": True, "seen_in_run": None},
         },
         "schedules": {
@@ -136,6 +138,7 @@ def described_rows(vault: Vault) -> dict[str, dict[str, dict]]:
                  "the store refused the API keys: 401", None, None, at(62)),
             )
         },
+        "change_counter": {"counter": {"last_position": 7}},
         "spooled_deliveries": {
             "order": {"connection_public_id": "c7Jq2mXv9KpL", "resource": "order", "event": "updated",
                       "payload": {"id": 95, "status": "processing", "billing": address, "line_items": [{"id": 156}]},
@@ -160,6 +163,11 @@ def generated_schedules(rows: dict, window: "Between") -> list[dict]:
     ]
 
 
+def generated_counter(rows: dict) -> list[dict]:
+    """Revision 0008 starts the change feed's counter after the records it numbered."""
+    return [{"id": 1, "last_position": len(rows["orders"]) + len(rows["products"])}]
+
+
 def fingerprint_if_active(row: dict) -> str | None:
     """What the app (and revision 0006) keeps for a connection: deleted ones hold none."""
     if row["deleted_at"] is not None:
@@ -170,9 +178,9 @@ def fingerprint_if_active(row: dict) -> str | None:
 # What a row's column holds after an upgrade that added it: a value, or one made from the row.
 ADDED = {
     "connections": {"needs_attention": None, "previous_secret_encrypted": None, "previous_secret_until": None,
-                    "store_key_fingerprint": fingerprint_if_active},
-    "orders": {"seen_in_run": None},
-    "products": {"seen_in_run": None},
+                    "store_key_fingerprint": fingerprint_if_active, "notify_url": None, "notify_secret_encrypted": None},
+    "orders": {"seen_in_run": None, "change_position": lambda row: row["change_position"]},
+    "products": {"seen_in_run": None, "change_position": lambda row: row["change_position"]},
     "schedules": {"trash_cursor": None, "full_every_minutes": 1440},
 }
 

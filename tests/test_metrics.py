@@ -33,6 +33,8 @@ FAMILIES = {
     "storelink_poll_runs": "counter",
     "storelink_poll_run_duration_seconds": "histogram",
     "storelink_failed_jobs": "gauge",
+    "storelink_notifications": "counter",
+    "storelink_notification_failing": "gauge",
     "storelink_webhooks": "gauge",
     "storelink_spooled_deliveries": "gauge",
     "storelink_metrics_source_up": "gauge",

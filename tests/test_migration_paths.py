@@ -20,7 +20,7 @@ from db.migrate import alembic_config
 from db.models import Base
 from db.session import get_engine
 from tests.conftest import SECRET_KEY
-from tests.migration_rows import ADDED, Between, Ref, described_rows, generated_schedules
+from tests.migration_rows import ADDED, Between, Ref, described_rows, generated_counter, generated_schedules
 
 REVISIONS = [script.revision for script in reversed(list(ScriptDirectory.from_config(alembic_config("")).walk_revisions()))]
 HEAD = REVISIONS[-1]
@@ -96,7 +96,8 @@ def resolve(value, ids: dict):
 
 def expected_rows(rows: dict, kept: Schema, ids: dict, window: Between) -> dict[str, list[dict]]:
     """Every table at head: the described values of the columns `kept` all along, the documented
-    values of columns added since, and no rows in tables made since (but 0002's schedules)."""
+    values of columns added since, and no rows in tables made since (but 0002's schedules and
+    0008's counter)."""
     expected = {}
     for table in TABLES:
         if table.name in kept:
@@ -109,6 +110,8 @@ def expected_rows(rows: dict, kept: Schema, ids: dict, window: Between) -> dict[
             ]
         elif table.name == "schedules":
             found = generated_schedules(rows, window)
+        elif table.name == "change_counter":
+            found = generated_counter(rows)
         else:
             found = []
         expected[table.name] = [{column: resolve(value, ids) for column, value in row.items()} for row in found]

@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import errors, inputs, openapi, resources
+from api.changes import bp as changes_bp
 from api.connections import bp as connections_bp
 from api.sync import bp as sync_bp
 from config import Settings, load_settings
@@ -38,6 +39,7 @@ def create_app(overrides: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(connections_bp)
     app.register_blueprint(sync_bp)
+    app.register_blueprint(changes_bp)
     app.register_blueprint(console_bp)
     if settings.trusted_proxy_count:
         # The client address is the one the outermost trusted proxy saw; X-Forwarded-For

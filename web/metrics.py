@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.auth import require_admin_token
-from api.resources import get_redis, get_session
+from api.resources import get_redis, get_session, get_settings
+from config import Settings
 from db.models import Connection, SpooledDelivery, Webhook
 from db.types import utcnow
 from jobs.buffer import SHARDS, EventBuffer
@@ -43,6 +44,7 @@ from jobs.counters import (
     read_counters,
 )
 from jobs.failures import FAILING_QUEUES
+from jobs.notify import INSTALLATION, endpoints, read_state
 from jobs.queues import SERIALIZER
 
 bp = Blueprint("metrics", __name__)
@@ -64,16 +66,17 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 def metrics():
     """Every metric, in Prometheus's text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StorelinkCollector(get_redis(), get_session()))
+    registry.register(StorelinkCollector(get_redis(), get_session(), get_settings()))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE)
 
 
 class StorelinkCollector(Collector):
     """Reads every metric once per scrape."""
 
-    def __init__(self, redis: Redis, session: Session):
+    def __init__(self, redis: Redis, session: Session, settings: Settings | None = None):
         self.redis = redis
         self.session = session
+        self.settings = settings
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -109,6 +112,7 @@ class StorelinkCollector(Collector):
         )
         yield from self._buffer(counters)
         yield from self._polls(counters)
+        yield from self._notifications()
         failed = GaugeMetricFamily("storelink_failed_jobs", "Jobs in RQ's failed registry, by queue.", labels=["queue"])
         for name in FAILING_QUEUES:
             key = FailedJobRegistry(name, connection=self.redis, serializer=SERIALIZER).key
@@ -147,6 +151,31 @@ class StorelinkCollector(Collector):
                 seconds = float(counters.get(POLL_SECONDS_SUM_FIELD.format(**names), 0))
                 durations.add_metric([entity, outcome], buckets, seconds)
         return [runs, durations]
+
+    def _notifications(self) -> list[Metric]:
+        sent = CounterMetricFamily(
+            "storelink_notifications",
+            "Notifications to the back office, by endpoint and outcome (acknowledged, or failed attempts).",
+            labels=["endpoint", "outcome"],
+        )
+        failing = GaugeMetricFamily(
+            "storelink_notification_failing", "1 while the endpoint's last notification failed.", labels=["endpoint"]
+        )
+        for endpoint in self._notify_endpoints():
+            state = read_state(self.redis, endpoint)
+            sent.add_metric([endpoint, "acknowledged"], state.get("sent", 0))
+            sent.add_metric([endpoint, "failed"], state.get("failed", 0))
+            failing.add_metric([endpoint], 1 if "failing_since" in state else 0)
+        return [sent, failing]
+
+    def _notify_endpoints(self) -> list[str]:
+        if self.settings is None:
+            return []
+        try:
+            return [endpoint.key for endpoint in endpoints(self.settings, self.session)]
+        except SQLAlchemyError:
+            self.session.rollback()
+            return [INSTALLATION] if self.settings.notify_url else []
 
     def _from_database(self) -> list[Metric]:
         webhooks = GaugeMetricFamily(
