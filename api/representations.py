@@ -141,6 +141,13 @@ class StoreDictionary(fields.Dict):
         return super()._serialize(value or {}, attr, obj, **kwargs)
 
 
+class IsSet(fields.Field):
+    """Whether a value is stored, never the value (a secret)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value is not None
+
+
 class ConnectionOut(Schema):
     """A connection: the access token masked, the secret never."""
 
@@ -155,8 +162,8 @@ class ConnectionOut(Schema):
     auth_mode = text(validate=validate.OneOf(AUTH_MODES))
     store = StoreDictionary(required=True)
     notify_url = nullable_text(metadata={"description": "this connection's endpoint for change notifications"})
-    notify_secret_set = fields.Function(
-        lambda connection: connection.notify_secret_encrypted is not None,
+    notify_secret_set = IsSet(
+        attribute="notify_secret_encrypted",
         required=True,
         metadata={"type": "boolean", "description": "whether a notification secret is stored (it is never shown)"},
     )

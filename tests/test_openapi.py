@@ -160,6 +160,11 @@ def drive_records(client, anonymous, store, connection_id: str, run_jobs) -> Non
     assert client.get(f"{base}/products/{products[0]['external_id']}").status_code == 200
     assert client.get(f"{base}/products?modified_since=soon").status_code == 422
     assert client.get(f"{base}/products/999999").status_code == 404
+    # The change feed carries the same records: orders with a null status, products with their parents.
+    changes = client.get("/api/changes?limit=1000").json["changes"]
+    assert {change["entity"] for change in changes} == {"orders", "products"}
+    assert client.get(f"/api/changes?entity=orders&connection={connection_id}").json["changes"]
+    assert client.get("/api/changes?limit=0").status_code == 422
 
 
 def drive_polling(client, connection_id: str, run_jobs) -> None:
