@@ -17,6 +17,7 @@ from connections.reachability import delivery_warnings
 from connections.webhooks import registration_state
 from db.models import Order, Product
 from stores.errors import StoreError
+from stores.registry import connector_for
 
 bp = Blueprint("connections", __name__, url_prefix="/api/connections")
 require_admin_token(bp)
@@ -64,7 +65,7 @@ def _create(fields: dict):
     except StoreError as error:
         return error_response(400, error.code, error.message)
     state = registration_state([webhook.status for webhook in connection.webhooks])
-    warnings = delivery_warnings(get_settings().public_url, connection.api_url)
+    warnings = delivery_warnings(get_settings().public_url, connection.api_url, connector_for(connection.external_system))
     created = _CREATED.dump((connection, {"webhooks_state": state, "warnings": warnings}))
     return jsonify(created), 201, {"Location": url_for(".get", connection_id=connection.public_id)}
 

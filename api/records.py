@@ -1,5 +1,5 @@
 """What the read API answers for stored orders and products: the schemas that dump them and
-document them in `/openapi.json`. Nullable exactly where the mapper (stores/woocommerce/mapping.py)
+document them in `/openapi.json`. Nullable exactly where the connectors' mappers
 and the columns (db/models.py) allow None.
 """
 

@@ -2,7 +2,7 @@
 responses and documents them in `/openapi.json` (so the two cannot disagree).
 
 A field is nullable exactly where the stored row (db/models.py) or the mapper
-(stores/woocommerce/mapping.py) allows None; `required` marks the keys every answer has.
+(each connector's mapper) allows None; `required` marks the keys every answer has.
 """
 
 from datetime import UTC, datetime
@@ -40,7 +40,7 @@ class WhileActive(UTCDateTime):
 
 
 class StoreId(fields.Field):
-    """A store's id of one of its objects (a webhook): WooCommerce's decimal ids answered as the
+    """A store's id of one of its objects (a webhook): decimal ids answered as the
     numbers they are, another system's (Shopify's `gid://...`) as their text."""
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -54,7 +54,7 @@ def store_id(**kwargs) -> StoreId:
     return StoreId(
         required=True,
         allow_none=True,
-        metadata={"type": ["integer", "string", "null"], "description": "the store's id: a number for WooCommerce"},
+        metadata={"type": ["integer", "string", "null"], "description": "the store's id: a number where the store's ids are decimal numbers, else its text"},
         **kwargs,
     )
 

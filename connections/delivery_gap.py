@@ -3,7 +3,7 @@
 A webhook the store reports `active` can still fail on every delivery (a PUBLIC_URL the store
 cannot reach): the connection looks healthy while only polling brings changes. A poll stores
 only what is not stored yet (same or older versions are skipped), so a poll that stored records
-found changes no delivery had brought. One such poll proves little (WooCommerce sends a minute
+found changes no delivery had brought. One such poll proves little (a store may send a minute
 or more after a change, a poll may come first); several since the last delivery, with none
 arriving meanwhile, say the webhooks are not arriving. Each entity's first successful poll is
 left out: it brings what was on the store before the webhooks existed.

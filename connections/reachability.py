@@ -1,22 +1,22 @@
 """Whether a store can reach PUBLIC_URL, judged at creation: a warning when it plainly cannot.
 
-A public store cannot deliver to a loopback or private address, nor (WooCommerce refuses them)
-to ports other than 80, 443 and 8080. The connection is saved all the same: the address may be
-reachable through a tunnel or a proxy this check cannot see, and polling repairs what webhooks miss.
+A public store cannot deliver to a loopback or private address, nor to a port its system refuses
+(`Connector.delivery_ports`). The connection is saved all the same: the address may be reachable
+through a tunnel or a proxy this check cannot see, and polling repairs what webhooks miss.
 """
 
 import ipaddress
 from urllib.parse import urlsplit
 
+from stores.connector import Connector
 from stores.urls import is_public, resolve
 
-# The ports WooCommerce delivers to (wp_safe_remote_post's rule), besides the store's own.
-DELIVERY_PORTS = (80, 443, 8080)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def delivery_warnings(public_url: str, api_url: str) -> list[str]:
-    """Plain sentences on why a store at `api_url` cannot deliver webhooks to `public_url`; none when it may."""
+def delivery_warnings(public_url: str, api_url: str, connector: Connector) -> list[str]:
+    """Plain sentences on why `connector`'s store at `api_url` cannot deliver webhooks to `public_url`;
+    none when it may."""
     store = urlsplit(api_url)
     if not _resolves_public(store.hostname, store.port or DEFAULT_PORTS.get(store.scheme, 443)):
         return []  # a store on this network may well reach a private address
@@ -30,10 +30,12 @@ def delivery_warnings(public_url: str, api_url: str) -> list[str]:
             "its webhooks will not arrive (only polling will bring changes). Set PUBLIC_URL to an address "
             "the store can reach."
         )
-    if port not in DELIVERY_PORTS and port != (store.port or DEFAULT_PORTS.get(store.scheme)):
+    ports = connector.delivery_ports
+    if ports is not None and port not in ports and port != (store.port or DEFAULT_PORTS.get(store.scheme)):
+        allowed = ", ".join(str(allowed) for allowed in ports[:-1]) + f" and {ports[-1]}"
         warnings.append(
-            f"PUBLIC_URL ({public_url}) uses port {port}: WooCommerce delivers webhooks only to ports "
-            "80, 443 and 8080, so its webhooks will not arrive. Serve PUBLIC_URL on one of those."
+            f"PUBLIC_URL ({public_url}) uses port {port}: {connector.label} delivers webhooks only to ports "
+            f"{allowed}, so its webhooks will not arrive. Serve PUBLIC_URL on one of those."
         )
     return warnings
 

@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 from console.blueprint import bp
 from jobs.store_trouble import explain
 from stores.errors import StoreError
+from stores.registry import connector_for
 
 # Where a URL may wrap: before each `/`, `.`, `?` and `&` after the scheme, never inside a
 # name or between a host and its port.
@@ -27,6 +28,6 @@ def url_text(url: str | None) -> Markup:
 
 
 @bp.app_template_filter("store_trouble")
-def store_trouble(error: StoreError) -> str:
-    """What went wrong with the store and what to do, as jobs say it (`jobs.store_trouble`)."""
-    return explain(error)
+def store_trouble(error: StoreError, system: str) -> str:
+    """What went wrong with `system`'s store and what to do, as jobs say it (`jobs.store_trouble`)."""
+    return explain(error, connector_for(system).texts)

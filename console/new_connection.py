@@ -19,7 +19,7 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from stores.errors import StoreError
-from stores.registry import DEFAULT_SYSTEM
+from stores.registry import DEFAULT_SYSTEM, connector_for
 
 FORM_FIELDS = (
     "name",
@@ -162,6 +162,6 @@ def _save(values: dict[str, str]):
         "on the store: reload this page to follow them.",
         "success",
     )
-    for warning in delivery_warnings(get_settings().public_url, connection.api_url):
+    for warning in delivery_warnings(get_settings().public_url, connection.api_url, connector_for(connection.external_system)):
         flash(warning, "warning")
     return redirect(url_for("console.connection", connection_id=connection.public_id))

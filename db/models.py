@@ -22,7 +22,7 @@ from db.types import UTCDateTime, utcnow
 
 # Money is kept as the store's decimal string ("17.98"): exact, and the same on every database.
 MONEY = String(MONEY_LENGTH)
-# A store's ids (of records and of webhooks) are text: decimal numbers in WooCommerce, other
+# A store's ids (of records and of webhooks) are text: decimal numbers in some systems, other
 # systems' ids as they write them (Shopify's `gid://shopify/WebhookSubscription/<n>`).
 EXTERNAL_ID = String(EXTERNAL_ID_LENGTH)
 # Integers a store sends (quantities, stock) are BigInteger: `config.bounds`' 64-bit range.

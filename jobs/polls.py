@@ -61,7 +61,7 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
         if attempt == 1:
             run.status, run.started_at = RUN_RUNNING, utcnow()
         run.error, pages_before = None, run.pages_done  # no longer waiting
-        name, entity = connection.name, run.entity
+        name, entity, system = connection.name, run.entity, connection.external_system
     poll = _Poll(settings, run_id)
     try:
         poll.run()
@@ -73,7 +73,7 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
     except StoreError as error:
         if (waiting := resume_later(settings, run_id, attempt, pages_before, error)) is not None:
             return waiting
-        reason = explain(error)
+        reason = explain(error, connector_for(system).texts)
         attention = f"the store refused the API keys: {error.message}" if error.status == 401 else None
         poll.fail(reason, attention=attention)
         raise PollFailed(f"Polling {entity} of “{name}” failed: {reason}") from None

@@ -17,6 +17,7 @@ from jobs.context import job_transaction
 from jobs.queues import redis_for
 from jobs.store_trouble import ExpectedFailure, explain
 from stores.errors import StoreError
+from stores.registry import connector_for, is_known
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,14 @@ def register_connection_webhooks(connection_id: str) -> dict[str, str]:
     """Register the connection's webhooks; answer each topic's status ({} once it is deleted)."""
     settings = get_settings()
     with job_transaction() as session:
-        name = session.scalar(select(Connection.name).where(Connection.public_id == connection_id))
+        name, system = session.execute(
+            select(Connection.name, Connection.external_system).where(Connection.public_id == connection_id)
+        ).one_or_none() or (None, None)
         service = ConnectionService(settings, session, Vault(settings.secret_key), redis_for(settings))
         try:
             states = service.register_created(connection_id) or []
         except StoreError as error:
-            raise RegistrationIncomplete(f"Registering the webhooks of “{name}” failed: {explain(error)}") from None
+            raise RegistrationIncomplete(f"Registering the webhooks of “{name}” failed: {explain(error, _texts(system))}") from None
     failed = {state.topic: state.error for state in states if state.error}  # the store's reason
     if failed:
         reasons = "; ".join(f"{topic}: {reason}" for topic, reason in sorted(failed.items()))
@@ -52,3 +55,8 @@ def register_connection_webhooks(connection_id: str) -> dict[str, str]:
         )
     log.info("webhooks of %s registered", connection_id)
     return {state.topic: state.status for state in states}
+
+
+def _texts(system: str | None) -> dict[str, str]:
+    """The connection's connector's words for what to do (none when the connection is gone)."""
+    return connector_for(system).texts if is_known(system) else {}

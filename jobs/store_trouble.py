@@ -6,11 +6,12 @@ command line show them as written. A failure a store caused is expected: its job
 `ExpectedFailure`, which the worker logs as one warning line, without a traceback.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from stores import errors
 from stores.errors import StoreError
-from stores.woocommerce import errors
 
 # The ExpectedFailure classes by dotted name, as a failed job's last line names them; listed
 # here because the process reading failed jobs (web) need not import the jobs raising them.
@@ -36,6 +37,8 @@ class Trouble:
     waiting: str
     title: str
     next_step: str
+    # The connector's words for the next step, where the system decides it (`Connector.texts`).
+    text_key: str | None = None
 
 
 TRY_AGAIN = "The next scheduled poll tries again; Sync now once the store is back."
@@ -68,14 +71,15 @@ TLS = Trouble(
 KEYS_REFUSED = Trouble(
     "keys refused",
     "The store refused the API keys",
-    "Create new keys in WooCommerce → Settings → Advanced → REST API (Read/Write) and enter them under "
-    "Edit connection. Polling is paused until then.",
+    "Create new API keys in the store's admin and enter them under Edit connection. Polling is paused until then.",
+    "keys_refused",
 )
 NO_PERMISSION = Trouble(
     "keys lack permission",
     "The API keys lack permission",
-    "In WooCommerce → Settings → Advanced → REST API, give the key Read/Write permission for an "
-    "administrator or shop manager, or create one that has it (Edit connection).",
+    "In the store's admin, give the API keys the permissions Storelink needs, or create keys that have them "
+    "(Edit connection).",
+    "no_permission",
 )
 REDIRECTED = Trouble(
     "store redirects",
@@ -85,7 +89,8 @@ REDIRECTED = Trouble(
 NOT_FOUND = Trouble(
     "REST API not found",
     "The store's REST API did not find what Storelink asked for",
-    "Check that WooCommerce is active and that permalinks are not Plain (Settings → Permalinks).",
+    "Check the API URL and that the store's API is switched on (Edit connection).",
+    "api_not_found",
 )
 UNEXPECTED = Trouble(
     "unexpected answer",
@@ -97,9 +102,9 @@ BY_CODE = {
     errors.TLS_ERROR: TLS,
     errors.INVALID_CREDENTIALS: KEYS_REFUSED,
     errors.INSUFFICIENT_PERMISSIONS: NO_PERMISSION,
-    errors.NOT_WOOCOMMERCE: NOT_FOUND,
-    errors.REST_API_DISABLED: NOT_FOUND,
 }
+# The codes every system shares; any other is a system's own "this is not the store's API" (a store that is not of its system).
+SHARED_CODES = frozenset({*BY_CODE, errors.UNREACHABLE, errors.UNEXPECTED_RESPONSE})
 
 
 TROUBLES = (NOT_ANSWERING, TOO_SLOW, BUSY, FAILING, TLS, KEYS_REFUSED, NO_PERMISSION, REDIRECTED, NOT_FOUND, UNEXPECTED)
@@ -116,6 +121,8 @@ def trouble_of(error: StoreError) -> Trouble:
         return TOO_SLOW if "did not answer within" in error.message else NOT_ANSWERING
     if error.code in BY_CODE:
         return BY_CODE[error.code]
+    if error.code not in SHARED_CODES:
+        return NOT_FOUND
     status = error.status or 0
     if status == 429:
         return BUSY
@@ -128,10 +135,12 @@ def trouble_of(error: StoreError) -> Trouble:
     return UNEXPECTED
 
 
-def explain(error: StoreError) -> str:
-    """Why it failed and what to do, as one paragraph: `The store is not answering (cannot ...). What to do: ...`."""
+def explain(error: StoreError, texts: Mapping[str, str] | None = None) -> str:
+    """Why it failed and what to do, as one paragraph: `The store is not answering (cannot ...). What to do: ...`;
+    `texts` (the connection's connector's) say the next step where the system decides it."""
     trouble = trouble_of(error)
-    return f"{trouble.title} ({error.message}). What to do: {trouble.next_step}"
+    next_step = (texts or {}).get(trouble.text_key or "", trouble.next_step)
+    return f"{trouble.title} ({error.message}). What to do: {next_step}"
 
 
 def waiting_for(error: StoreError, retry: int, retries: int, delay: float, resume_at: datetime) -> str:

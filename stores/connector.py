@@ -181,6 +181,8 @@ class Connector(ABC):
     deliveries: Deliveries
     topics: tuple[str, ...]  # the webhook topics registered on the store
     walks: Mapping[str, tuple[Walk, ...]]  # per entity, the incremental walks a poll makes
+    # The ports the system delivers webhooks to (besides the store's own), or None for any.
+    delivery_ports: tuple[int, ...] | None = None
 
     # -- connecting ---------------------------------------------------------------------
 

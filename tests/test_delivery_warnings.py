@@ -9,6 +9,7 @@ from connections import reachability
 from connections.delivery_gap import ADVICE, UNDELIVERED_POLLS
 from connections.reachability import delivery_warnings
 from stores import urls
+from stores.registry import WOOCOMMERCE, connector_for
 from tests.test_console import csrf_of, post, sign_in
 from tests.test_console import form as console_form
 from tests.woo_emulator import ManualClock, WooEmulator
@@ -39,7 +40,7 @@ def store():
     ],
 )
 def test_a_public_url_a_public_store_cannot_reach_is_warned_about(public_url, api_url, expected):
-    warnings = delivery_warnings(public_url, api_url)
+    warnings = delivery_warnings(public_url, api_url, connector_for(WOOCOMMERCE))
     assert len(warnings) == len(expected), warnings
     for warning, part in zip(warnings, expected, strict=True):
         assert part in warning and public_url in warning

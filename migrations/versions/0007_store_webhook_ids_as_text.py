@@ -4,9 +4,9 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 
-A store's id of a webhook was BIGINT, which holds WooCommerce's numbers but not other
+A store's id of a webhook was BIGINT, which holds decimal ids but not other
 systems' ids (Shopify's are `gid://shopify/WebhookSubscription/<n>`). It becomes VARCHAR(64)
-like the columns of the store's record ids; WooCommerce's numbers are kept as their decimal
+like the columns of the store's record ids; the numbers stored are kept as their decimal
 text. Downgrading turns them back into numbers and refuses, changing nothing, while any id
 is not a number BIGINT holds.
 """

@@ -96,6 +96,12 @@ TEXTS = {
     "webhooks_place": "WooCommerce → Settings → Advanced → Webhooks",
     "secret_format": "Starts with cs_.",
     "what_to_connect": "a WooCommerce store: you need its address and a REST API key with Read/Write permission",
+    # The next step when a job fails for these causes (jobs.store_trouble).
+    "keys_refused": f"Create new keys in {REST_KEYS_PLACE} (Read/Write) and enter them under Edit connection. "
+    "Polling is paused until then.",
+    "no_permission": f"In {REST_KEYS_PLACE}, give the key Read/Write permission for an administrator or shop "
+    "manager, or create one that has it (Edit connection).",
+    "api_not_found": "Check that WooCommerce is active and that permalinks are not Plain (Settings → Permalinks).",
 }
 
 
@@ -111,6 +117,8 @@ class WooCommerceConnector(Connector):
     deliveries = WooCommerceDeliveries()
     topics = store_webhooks.TOPICS
     walks = poll_walks.WALKS
+    # wp_safe_remote_post's rule: a delivery URL on another port than these (or the store's own) is refused.
+    delivery_ports = (80, 443, 8080)
 
     # -- connecting ---------------------------------------------------------------------
 
