@@ -64,9 +64,8 @@ if not control_socket_disable:
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads incoming
 # connections across them. On one shared socket, whichever worker wakes first accepts, and a
 # kept-alive connection stays with the worker that accepted it: under a burst of connections
-# one worker was seen holding 30 of 32 while the other idled. The receiver's p99 at 32
-# connections, median of the bench's rounds: ~36 ms on a shared socket, ~28 ms with a socket
-# per worker (bench ingest, README "Performance").
+# one worker was seen holding 30 of 32 while the other idled, and the receiver's p99 followed
+# the busier worker (the figures: docs/PERFORMANCE.md, from `python -m bench --only ingest`).
 # GUNICORN_REUSE_PORT=0 keeps gunicorn's one shared socket, for a socket handed over rather
 # than bound (systemd socket activation, gunicorn's USR2 re-exec, which SO_REUSEPORT breaks).
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
