@@ -9,6 +9,7 @@ from connections import reachability
 from connections.delivery_gap import ADVICE, UNDELIVERED_POLLS
 from connections.reachability import delivery_warnings
 from stores import urls
+from tests.test_cli import storelink
 from tests.test_console import csrf_of, post, sign_in
 from tests.test_console import form as console_form
 from tests.woo_emulator import ManualClock, WooEmulator
@@ -104,11 +105,20 @@ def test_polls_that_keep_storing_changes_no_delivery_brought_flag_the_connection
     console = app.test_client()
     sign_in(console)
     assert "Webhooks are not arriving" in console.get(f"/connections/{connection_id}").get_data(as_text=True)
+    assert "Webhooks not arriving</span>" in console.get("/").get_data(as_text=True)  # the list's Health column
+    code, listed = storelink("connections", "list")
+    assert code == 0 and "ATTENTION" in listed and "webhooks not arriving" in listed
+    code, shown = storelink("connections", "show", connection_id)
+    assert code == 0 and f"webhooks not arriving: {ADVICE}." in shown
 
     store.run_cron()  # deliveries arrive after all
     run_jobs()
     assert client.get(status).json["undelivered_changes"] is None
     assert "Webhooks are not arriving" not in console.get(f"/connections/{connection_id}").get_data(as_text=True)
+    assert "Webhooks not arriving" not in console.get("/").get_data(as_text=True)
+    code, listed = storelink("connections", "list")
+    assert "webhooks not arriving" not in listed and "  ok  " in listed
+    assert "webhooks not arriving" not in storelink("connections", "show", connection_id)[1]
 
 
 def test_polls_that_store_nothing_new_never_flag_the_connection(client, store, connect, run_jobs):
