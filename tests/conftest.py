@@ -3,6 +3,8 @@ store emulator, the app behind a live HTTP server, and an in-process RQ worker."
 
 import os
 import secrets
+import signal
+import subprocess
 import time
 
 import pytest
@@ -15,7 +17,17 @@ from db.migrate import upgrade
 from db.models import Base
 from db.session import dispose_engines, get_engine
 from jobs.queues import POLLS_QUEUE, QUEUES, SERIALIZER, queue, redis_connection
-from tests.services import LiveServer, Processes, RedisServer, Service, free_port, postgres_database, ready, wait_until
+from tests.services import (
+    ROOT,
+    LiveServer,
+    Processes,
+    RedisServer,
+    Service,
+    free_port,
+    postgres_database,
+    ready,
+    wait_until,
+)
 from tests.woo_emulator import WooEmulator
 from web import create_app
 
@@ -231,3 +243,21 @@ def start_service(environment, tmp_path):
     yield start
     for processes in started:
         processes.stop()
+
+
+@pytest.fixture
+def demo_store(tmp_path):
+    """`bin/demo-store` as a process of its own; answer (state file, output file); Ctrl-C afterwards."""
+    state, output = tmp_path / "demo-store.json", tmp_path / "demo-store.log"
+    with output.open("wb") as log:
+        process = subprocess.Popen(
+            [ROOT / "bin" / "demo-store", "--port", "0", "--state", state],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_until(lambda: "Ctrl-C stops" in output.read_text(), what="the demo store's banner")
+        yield state, output
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=20) == 0, output.read_text()
+    assert not state.exists()  # a change command now says no store runs
