@@ -6,6 +6,8 @@ import secrets
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
@@ -28,13 +30,33 @@ from tests.services import (
     ready,
     wait_until,
 )
-from tests.woo_emulator import WooEmulator
+from tests.woo_emulator import ManualClock, WooEmulator
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
 SECRET_KEY = "test-secret-key-" + secrets.token_hex(8)
 # UTC+13 in December, UTC+12 in June.
 FAR_FROM_UTC = "Pacific/Auckland"
+# Where the clock of a store emulator the test moves (`clocked_store`) starts.
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+# The Procfile's processes, as arguments to `python`.
+PROCESSES = {
+    "release": ("-m", "db.migrate"),
+    "web": ("-m", "gunicorn", "-c", "config/gunicorn.py"),
+    "worker": ("-m", "jobs.worker"),
+    "clock": ("-m", "jobs.clock"),
+}
+
+
+def run_to_exit(name: str, environ: dict[str, str], logs: Path, timeout: float = 60) -> tuple[int, str]:
+    """Start Procfile process `name` with `environ`, wait for it to end; answer (exit code, its log)."""
+    processes = Processes(environ, logs)
+    processes.start(name, *PROCESSES[name])
+    try:
+        exit_code = processes.wait(name, timeout=timeout)
+    finally:
+        processes.stop()
+    return exit_code, (logs / f"{name}.log").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +163,15 @@ def anonymous(app):
 def store():
     """A WooCommerce store emulator on plain http, with a read/write key."""
     with WooEmulator() as emulator:
+        emulator.key, emulator.secret = emulator.new_key()
+        yield emulator
+
+
+@pytest.fixture
+def clocked_store():
+    """As `store`, on a clock the test moves (`store.clock.advance`) from START, so modification
+    times are known. A module whose tests want it everywhere names it `store` (see test_polling)."""
+    with WooEmulator(clock=ManualClock(START)) as emulator:
         emulator.key, emulator.secret = emulator.new_key()
         yield emulator
 

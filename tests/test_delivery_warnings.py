@@ -1,7 +1,6 @@
 """Webhooks that cannot arrive are said so: at creation (PUBLIC_URL a public store cannot reach),
 and once polls keep storing changes no delivery brought (`GET .../status`, the console)."""
 
-from datetime import UTC, datetime
 
 import pytest
 
@@ -12,17 +11,14 @@ from stores import urls
 from tests.test_cli import storelink
 from tests.test_console import csrf_of, post, sign_in
 from tests.test_console import form as console_form
-from tests.woo_emulator import ManualClock, WooEmulator
 
 PUBLIC_STORE = "https://93.184.215.14"
 
 
 @pytest.fixture
-def store():
+def store(clocked_store):
     """An emulator whose clock the test moves: each change is a newer version."""
-    with WooEmulator(clock=ManualClock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))) as emulator:
-        emulator.key, emulator.secret = emulator.new_key()
-        yield emulator
+    return clocked_store
 
 
 @pytest.mark.parametrize(
