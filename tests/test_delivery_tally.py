@@ -1,6 +1,8 @@
 """The receiver's rare outcomes are counted in its process (`webhooks.tally`): a flood of 404s
 makes no Redis call per request, and the counts still reach `GET /metrics`."""
 
+import os
+
 import pytest
 from redis import Redis
 
@@ -21,10 +23,14 @@ FLOOD = 200
 END = "tally-test-end"
 
 
+def redis_url(environment) -> str:
+    return environment["REDIS_URL"].rsplit("/", 1)[0] + f"/{DB}"
+
+
 @pytest.fixture
 def isolated(environment):
     """(app, its receiver, a client on its Redis database) for an app using Redis database DB."""
-    url = environment["REDIS_URL"].rsplit("/", 1)[0] + f"/{DB}"
+    url = redis_url(environment)
     app = create_app({"redis_url": url})
     app.config["TESTING"] = True
     redis = Redis.from_url(url)
@@ -102,3 +108,36 @@ def test_counts_redis_cannot_take_are_kept_for_the_next_flush(environment):
     tally.add("410")
     tally.flush()
     assert tally.take() == {"deliveries:404": 2, "deliveries:410": 1}
+
+    def broken() -> Redis:
+        raise ValueError("a bug")
+
+    tally = DeliveryTally(broken, flush_seconds=None)
+    tally.add("401")
+    with pytest.raises(ValueError, match="a bug"):
+        tally.flush()
+    assert tally.take() == {"deliveries:401": 1}
+
+
+def test_a_forked_process_counts_its_own_deliveries_and_runs_its_own_timer(isolated, environment):
+    _, _, redis = isolated
+    url = redis_url(environment)
+    tally = DeliveryTally(lambda: Redis.from_url(url), flush_seconds=0.05)
+    tally.add("410")  # the parent's, sent by the parent's timer
+    wait_until(lambda: read_counters(redis).get("deliveries:410") == "1", what="the parent's flush")
+    tally.flush_seconds = None
+    tally.add("410")  # held by the parent when it forks
+    child = os.fork()
+    if child == 0:  # the child: none of the parent's counts; its own timer sends its own
+        try:
+            held = tally.take()
+            tally.flush_seconds = 0.05
+            tally.add("404")
+            wait_until(lambda: read_counters(Redis.from_url(url)).get("deliveries:404") == "1", what="the child's flush")
+            os._exit(0 if held == {} else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert tally.take() == {"deliveries:410": 1}
+    assert read_counters(redis)["deliveries:410"] == "1"

@@ -43,29 +43,37 @@ class DeliveryTally:
         self.flush_seconds = flush_seconds
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
-        self._timer_pid = 0  # the process whose timer thread is running; 0: none is
+        self._pid = os.getpid()  # the process the counts are of: a forked child starts from none
+        self._timer_running = False
         self._at_exit = False
 
     def add(self, outcome: str) -> None:
         """Count one delivery answered with `outcome`."""
         with self._lock:
+            self._own_process()
             self._counts[DELIVERIES_FIELD.format(outcome=outcome)] += 1
-            start = self.flush_seconds is not None and self._timer_pid != os.getpid()
-            if start:
-                self._timer_pid = os.getpid()
+            start = self.flush_seconds is not None and not self._timer_running
+            self._timer_running = self._timer_running or start
         if start:
             self._start_timer()
 
     def take(self) -> dict[str, int]:
         """Every count waiting, now no longer held here."""
         with self._lock:
+            self._own_process()
             counts, self._counts = self._counts, Counter()
         return dict(counts)
 
     def give_back(self, counts: Mapping[str, int]) -> None:
         """Hold `counts` again (they could not be sent)."""
         with self._lock:
+            self._own_process()
             self._counts.update(counts)
+
+    def _own_process(self) -> None:
+        """After a fork, forget the parent's counts (it sends them) and its timer (not running here)."""
+        if self._pid != os.getpid():
+            self._pid, self._counts, self._timer_running = os.getpid(), Counter(), False
 
     def riding(self, push_many: PushMany) -> Callable[[Sequence[PushedEvent]], list[int]]:
         """`push_many` (`PushConnection.push_many`) that also sends the counts waiting, in the same call."""
@@ -93,6 +101,9 @@ class DeliveryTally:
         except RedisError as error:
             self.give_back(counts)
             log.warning("delivery outcomes not counted yet (Redis unavailable: %s)", type(error).__name__)
+        except BaseException:
+            self.give_back(counts)
+            raise
 
     def _start_timer(self) -> None:
         if not self._at_exit:
@@ -106,6 +117,9 @@ class DeliveryTally:
             time.sleep(self.flush_seconds or FLUSH_SECONDS)
             with self._lock:
                 if not self._counts:
-                    self._timer_pid = 0  # the next count starts a timer again
+                    self._timer_running = False  # the next count starts a timer again
                     return
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # a bug must not stop the counting: the counts are kept for the next try
+                log.exception("delivery outcomes not counted yet")
