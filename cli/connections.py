@@ -4,6 +4,7 @@ import click
 from redis.exceptions import RedisError
 
 from cli.context import connection_or_exit, fail, redis, service, when
+from connections.delivery_gap import undelivered_changes
 from console.health import health_of, last_delivery, webhook_report
 from db.models import ENTITIES
 from jobs.failures import failed_jobs
@@ -37,6 +38,7 @@ def list_connections() -> None:
                 f"webhooks {state.webhooks_active}/{state.webhooks_total} active  "
                 f"last delivery {when(state.last_delivery_at)}  failed jobs {failed}  "
                 f"{state.cause + '  ' if state.cause else ''}"
+                f"{'webhooks not arriving  ' if state.undelivered else ''}"
                 f"{connection.name} <{connection.api_url}>"
             )
 
@@ -56,6 +58,9 @@ def show(connection_id: str) -> None:
         if report.store_error is not None:
             click.echo(f"store not reachable: {report.store_error.code}: {report.store_error.message}")
         click.echo(f"last delivery: {when(last_delivery(connection))}")
+        undelivered = undelivered_changes(use_cases.session, connection)
+        if undelivered is not None:
+            click.echo(f"webhooks not arriving: {undelivered.message}")
         for row in report.rows:
             on_store = "missing on the store" if row.missing_on_store else f"{row.store_status or '?'} on the store"
             click.echo(f"webhook {row.topic}: {on_store} (recorded {row.recorded_status}), last delivery {when(row.last_delivery_at)}")

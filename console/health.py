@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connections.delivery_gap import UndeliveredChanges, undelivered_changes
 from connections.service import ConnectionService
 from connections.webhooks import STATUS_ACTIVE, STATUS_REGISTERING
 from db.models import RUN_FAILED, RUN_SUCCEEDED, Connection, SyncRun
@@ -29,6 +30,7 @@ class Health:
     needs_attention: str | None
     failed_jobs: int | None  # None: the queue could not be asked
     cause: str | None = None  # why the last poll of some entity failed, when the store caused it
+    undelivered: UndeliveredChanges | None = None  # polls keep finding changes no delivery brought
 
     @property
     def webhooks_ok(self) -> bool:
@@ -38,7 +40,10 @@ class Health:
     @property
     def ok(self) -> bool:
         """Nothing for an operator to look at."""
-        return self.webhooks_ok and not self.needs_attention and not self.failed_jobs and not self.cause
+        return (
+            self.webhooks_ok and not self.needs_attention and not self.failed_jobs and not self.cause
+            and self.undelivered is None
+        )
 
 
 def health_of(connections: list[Connection], redis, session: Session) -> dict[str, Health]:
@@ -57,6 +62,7 @@ def health_of(connections: list[Connection], redis, session: Session) -> dict[st
             needs_attention=connection.needs_attention,
             failed_jobs=failed.get(connection.public_id),
             cause=causes.get(connection.id),
+            undelivered=undelivered_changes(session, connection),
         )
         for connection in connections
     }

@@ -6,7 +6,8 @@ but not across dynos (Heroku's router sends a scrape to any web dyno, each with 
 counts), nor for what workers and the clock count, and its files must be wiped at each
 start. A Redis hash is one place for every process on every machine; each count is a
 HINCRBY folded into a call the process makes anyway where it can (the receiver's push
-script counts queued and duplicate deliveries; a drain's `done` counts stored events), and
+script counts queued and duplicate deliveries, and carries the other outcomes the receiver
+counted in its process meanwhile, `webhooks.tally`; a drain's `done` counts stored events), and
 everything that is state rather than an event (buffer depth, failed jobs, webhooks, the
 spool) is read at scrape time instead of counted. The counts live as long as Redis keeps
 its data; Prometheus takes a counter that starts again from zero as a reset.

@@ -1,12 +1,13 @@
 """How deliveries get into the event buffer (`jobs.buffer`): one script call for many of them.
 
 The script deduplicates, appends to the shard's list, says whether a drain job must be
-queued, and counts the deliveries as queued or duplicate (`jobs.counters`), in one round trip.
+queued, and counts the deliveries as queued or duplicate (`jobs.counters`), with any other
+counts the caller brings (the receiver's rare outcomes), in one round trip.
 """
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from redis import Redis
 from redis.connection import Connection
@@ -31,12 +32,14 @@ from jobs.counters import COUNTERS_KEY, DELIVERIES_FIELD, OUTCOME_DUPLICATE, OUT
 DEDUP_TTL_SECONDS = 3600
 
 # Several events in one call. KEYS: dedup, events, drain-queued for each event in turn, then
-# the counters (`jobs.counters`). ARGV: dedup ttl, queued ttl, then each event's envelope.
-# Answers one outcome per event, and counts them as queued or duplicate deliveries.
+# the counters (`jobs.counters`). ARGV: dedup ttl, queued ttl, each event's envelope, then any
+# other counts to add as (hash field, increment) pairs. Answers one outcome per event, and
+# counts them as queued or duplicate deliveries.
 PUSH_SCRIPT = """
 local outcomes = {}
 local duplicates = 0
-for i = 1, #ARGV - 2 do
+local events = (#KEYS - 1) / 3
+for i = 1, events do
   local k = (i - 1) * 3
   if not redis.call('SET', KEYS[k + 1], '1', 'NX', 'EX', ARGV[1]) then
     outcomes[i] = 0
@@ -46,8 +49,9 @@ for i = 1, #ARGV - 2 do
     if redis.call('SET', KEYS[k + 3], '1', 'NX', 'EX', ARGV[2]) then outcomes[i] = 2 else outcomes[i] = 1 end
   end
 end
-if #outcomes > duplicates then redis.call('HINCRBY', KEYS[#KEYS], 'QUEUED_FIELD', #outcomes - duplicates) end
+if events > duplicates then redis.call('HINCRBY', KEYS[#KEYS], 'QUEUED_FIELD', events - duplicates) end
 if duplicates > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'DUPLICATE_FIELD', duplicates) end
+for j = events + 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[#KEYS], ARGV[j], ARGV[j + 1]) end
 return outcomes
 """.replace("QUEUED_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_QUEUED)).replace(
     "DUPLICATE_FIELD", DELIVERIES_FIELD.format(outcome=OUTCOME_DUPLICATE)
@@ -56,8 +60,10 @@ return outcomes
 PushedEvent = tuple[str, str, str]  # connection id, digest, envelope
 
 
-def push_arguments(events: Sequence[PushedEvent]) -> tuple[list[str], list[str | int]]:
-    """The push script's keys and arguments for `events`."""
+def push_arguments(
+    events: Sequence[PushedEvent], counts: Mapping[str, int] | None = None
+) -> tuple[list[str], list[str | int]]:
+    """The push script's keys and arguments for `events`, and `counts` to add (by counters hash field)."""
     keys: list[str] = []
     args: list[str | int] = [DEDUP_TTL_SECONDS, DRAIN_QUEUED_TTL_SECONDS]
     for connection_id, digest, message in events:
@@ -69,6 +75,8 @@ def push_arguments(events: Sequence[PushedEvent]) -> tuple[list[str], list[str |
         )
         args.append(message)
     keys.append(COUNTERS_KEY)
+    for field, increment in (counts or {}).items():
+        args += (field, increment)
     return keys, args
 
 
@@ -90,14 +98,17 @@ class PushConnection:
         self._pid = 0
         self._sha = hashlib.sha1(PUSH_SCRIPT.encode()).hexdigest()
 
-    def push_many(self, events: Sequence[PushedEvent]) -> list[int]:
+    def push_many(self, events: Sequence[PushedEvent], counts: Mapping[str, int] | None = None) -> list[int]:
         """Buffer events `(connection id, digest, envelope)` unless seen, in one script call; one outcome each, in order.
+
+        `counts` (increments by counters hash field) are added in the same call: the receiver's
+        other outcomes, counted in its process (`webhooks.tally`).
 
         Outcomes: DUPLICATE, PUSHED, or PUSHED_NEEDS_DRAIN (queue a drain job). A failure raises
         for the whole call, and some of the events may be buffered by then: a caller that keeps
         them elsewhere on failure may store one twice, never lose one.
         """
-        keys, args = push_arguments(events)
+        keys, args = push_arguments(events, counts)
         connection = self._own_connection()
         try:
             try:

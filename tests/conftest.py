@@ -3,7 +3,11 @@ store emulator, the app behind a live HTTP server, and an in-process RQ worker."
 
 import os
 import secrets
+import signal
+import subprocess
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
@@ -15,14 +19,44 @@ from db.migrate import upgrade
 from db.models import Base
 from db.session import dispose_engines, get_engine
 from jobs.queues import POLLS_QUEUE, QUEUES, SERIALIZER, queue, redis_connection
-from tests.services import LiveServer, Processes, RedisServer, Service, free_port, postgres_database, ready, wait_until
-from tests.woo_emulator import WooEmulator
+from tests.services import (
+    ROOT,
+    LiveServer,
+    Processes,
+    RedisServer,
+    Service,
+    free_port,
+    postgres_database,
+    ready,
+    wait_until,
+)
+from tests.woo_emulator import ManualClock, WooEmulator
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
 SECRET_KEY = "test-secret-key-" + secrets.token_hex(8)
 # UTC+13 in December, UTC+12 in June.
 FAR_FROM_UTC = "Pacific/Auckland"
+# Where the clock of a store emulator the test moves (`clocked_store`) starts.
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+# The Procfile's processes, as arguments to `python`.
+PROCESSES = {
+    "release": ("-m", "db.migrate"),
+    "web": ("-m", "gunicorn", "-c", "config/gunicorn.py"),
+    "worker": ("-m", "jobs.worker"),
+    "clock": ("-m", "jobs.clock"),
+}
+
+
+def run_to_exit(name: str, environ: dict[str, str], logs: Path, timeout: float = 60) -> tuple[int, str]:
+    """Start Procfile process `name` with `environ`, wait for it to end; answer (exit code, its log)."""
+    processes = Processes(environ, logs)
+    processes.start(name, *PROCESSES[name])
+    try:
+        exit_code = processes.wait(name, timeout=timeout)
+    finally:
+        processes.stop()
+    return exit_code, (logs / f"{name}.log").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +168,15 @@ def store():
 
 
 @pytest.fixture
+def clocked_store():
+    """As `store`, on a clock the test moves (`store.clock.advance`) from START, so modification
+    times are known. A module whose tests want it everywhere names it `store` (see test_polling)."""
+    with WooEmulator(clock=ManualClock(START)) as emulator:
+        emulator.key, emulator.secret = emulator.new_key()
+        yield emulator
+
+
+@pytest.fixture
 def connect(client, store, run_jobs):
     """Register `store` through the admin API and run the job that registers its webhooks, as a
     worker would; answer the connection's JSON then."""
@@ -231,3 +274,21 @@ def start_service(environment, tmp_path):
     yield start
     for processes in started:
         processes.stop()
+
+
+@pytest.fixture
+def demo_store(tmp_path):
+    """`bin/demo-store` as a process of its own; answer (state file, output file); Ctrl-C afterwards."""
+    state, output = tmp_path / "demo-store.json", tmp_path / "demo-store.log"
+    with output.open("wb") as log:
+        process = subprocess.Popen(
+            [ROOT / "bin" / "demo-store", "--port", "0", "--state", state],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_until(lambda: "Ctrl-C stops" in output.read_text(), what="the demo store's banner")
+        yield state, output
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=20) == 0, output.read_text()
+    assert not state.exists()  # a change command now says no store runs

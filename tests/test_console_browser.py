@@ -6,6 +6,7 @@ package; Playwright's own browser download is never used. Screenshots go to docs
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN
 from tests.services import wait_until
+from tests.test_demo_store import change, pasted
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 expect = sync_api.expect
@@ -318,3 +320,46 @@ def test_on_a_phone_a_failed_verification_fits_the_screen(app, environment, stor
     screenshot(page, "new-connection-long-diagnosis-phone", full_page=True)
     assert result.evaluate("box => box.scrollWidth <= box.clientWidth"), "the diagnosis fits its box"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_newcomer_connects_the_demo_store_and_watches_an_order_arrive_by_webhook(
+    app, environment, worker, demo_store, page, client
+):
+    """README's "Try it without a store": bin/demo-store, the console's form, `bin/demo-store order new`."""
+    base = environment["PUBLIC_URL"]
+    state, output = demo_store
+    banner = pasted(output.read_text())
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Create new connection").first.click()
+    page.get_by_label("Name").fill("Demo store")
+    page.get_by_label("API URL").fill(banner["api_url"])
+    page.get_by_label("Access token (consumer key)").fill(banner["access_token"])
+    page.get_by_label("Secret (consumer secret)").fill(banner["secret"])
+    page.get_by_role("button", name="Verify connection").click()
+    expect(page.locator("#verification-result")).to_have_attribute("data-code", "ok")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", name="Demo store", level=1)).to_be_visible()
+    connection_id = page.url.rsplit("/", 1)[1].split("#")[0]
+    wait_until(lambda: client.get(f"/api/connections/{connection_id}").json["webhooks_state"] == "active",
+               timeout=20, interval=0.2, what="the worker registers the webhooks")
+    page.reload()
+    expect(page.locator("#data [data-entity=orders]")).to_contain_text("0 stored")
+
+    order_id = re.match(r"order (\d+) created", change(state, "order", "new")).group(1)
+
+    def order_shown() -> bool:
+        page.reload()
+        return "Orders: 1 stored" in page.locator("#data").inner_text()
+
+    wait_until(order_shown, timeout=20, interval=0.5, what="the new order on the connection's page")
+    page.locator("#data").get_by_role("link", name="Show the newest orders").click()
+    expect(page.get_by_role("heading", name="Orders of Demo store")).to_be_visible()
+    rows = page.locator("#records-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(f"#{order_id}")
+    expect(rows.first).to_contain_text("processing")
+    screenshot(page, "demo-order")
+    assert run_statuses(client, connection_id) == [], "no poll ran: the order came by webhook"
+    assert f"delivered order.created of #{order_id}" in output.read_text()

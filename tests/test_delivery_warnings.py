@@ -1,7 +1,6 @@
 """Webhooks that cannot arrive are said so: at creation (PUBLIC_URL a public store cannot reach),
 and once polls keep storing changes no delivery brought (`GET .../status`, the console)."""
 
-from datetime import UTC, datetime
 
 import pytest
 
@@ -10,19 +9,17 @@ from connections.delivery_gap import ADVICE, UNDELIVERED_POLLS
 from connections.reachability import delivery_warnings
 from stores import urls
 from stores.registry import WOOCOMMERCE, connector_for
+from tests.test_cli import storelink
 from tests.test_console import csrf_of, post, sign_in
 from tests.test_console import form as console_form
-from tests.woo_emulator import ManualClock, WooEmulator
 
 PUBLIC_STORE = "https://93.184.215.14"
 
 
 @pytest.fixture
-def store():
+def store(clocked_store):
     """An emulator whose clock the test moves: each change is a newer version."""
-    with WooEmulator(clock=ManualClock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))) as emulator:
-        emulator.key, emulator.secret = emulator.new_key()
-        yield emulator
+    return clocked_store
 
 
 @pytest.mark.parametrize(
@@ -105,11 +102,20 @@ def test_polls_that_keep_storing_changes_no_delivery_brought_flag_the_connection
     console = app.test_client()
     sign_in(console)
     assert "Webhooks are not arriving" in console.get(f"/connections/{connection_id}").get_data(as_text=True)
+    assert "Webhooks not arriving</span>" in console.get("/").get_data(as_text=True)  # the list's Health column
+    code, listed = storelink("connections", "list")
+    assert code == 0 and "ATTENTION" in listed and "webhooks not arriving" in listed
+    code, shown = storelink("connections", "show", connection_id)
+    assert code == 0 and f"webhooks not arriving: {ADVICE}." in shown
 
     store.run_cron()  # deliveries arrive after all
     run_jobs()
     assert client.get(status).json["undelivered_changes"] is None
     assert "Webhooks are not arriving" not in console.get(f"/connections/{connection_id}").get_data(as_text=True)
+    assert "Webhooks not arriving" not in console.get("/").get_data(as_text=True)
+    code, listed = storelink("connections", "list")
+    assert "webhooks not arriving" not in listed and "  ok  " in listed
+    assert "webhooks not arriving" not in storelink("connections", "show", connection_id)[1]
 
 
 def test_polls_that_store_nothing_new_never_flag_the_connection(client, store, connect, run_jobs):

@@ -1,8 +1,6 @@
 """`bin/demo-store`: a newcomer connects the demo store to a running Storelink and watches a change arrive by webhook."""
 
-import os
 import re
-import signal
 import subprocess
 
 import pytest
@@ -15,24 +13,6 @@ pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # The banner's lines a newcomer pastes into the console's form.
 PASTED = {"api_url": "API URL", "access_token": "Access token (consumer key)", "secret": "Secret (consumer secret)"}
-
-
-@pytest.fixture
-def demo_store(tmp_path):
-    """`bin/demo-store` as a process of its own; answer (state file, output file); Ctrl-C afterwards."""
-    state, output = tmp_path / "demo-store.json", tmp_path / "demo-store.log"
-    with output.open("wb") as log:
-        process = subprocess.Popen(
-            [ROOT / "bin" / "demo-store", "--port", "0", "--state", state],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        wait_until(lambda: "Ctrl-C stops" in output.read_text(), what="the demo store's banner")
-        yield state, output
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        assert process.wait(timeout=20) == 0, output.read_text()
-    assert not state.exists()  # a change command now says no store runs
 
 
 def change(state, *words: str) -> str:

@@ -15,17 +15,14 @@ from connections.credentials import Vault
 from connections.keys import KeyMismatch, check_stored_credentials
 from db.models import Connection
 from db.session import transaction
-from tests.conftest import SECRET_KEY
+from tests.conftest import SECRET_KEY, run_to_exit
 from tests.factories import FIXTURE_KEY, FIXTURE_SECRET, make_connection
-from tests.services import ROOT, Processes, ready, wait_until
+from tests.services import ROOT, ready, wait_until
 
 pytestmark = pytest.mark.e2e
 NEW_KEY = "a-new-secret-key-for-the-rotation-test"
-PROCESSES = {
-    "web": ("-m", "gunicorn", "-c", "config/gunicorn.py"),
-    "worker": ("-m", "jobs.worker"),
-    "clock": ("-m", "jobs.clock"),
-}
+# The processes that read stored credentials (the release process only migrates).
+CHECKING = ("web", "worker", "clock")
 
 
 def encrypted_columns(database_url: str) -> list[tuple[str, str, str | None]]:
@@ -67,17 +64,11 @@ def deleted_without_credentials(public_id: str) -> None:
         connection.access_token_encrypted = connection.secret_encrypted = ""
 
 
-@pytest.mark.parametrize("name", PROCESSES)
+@pytest.mark.parametrize("name", CHECKING)
 def test_a_process_whose_secret_key_cannot_read_stored_credentials_refuses_to_start(environment, tmp_path, name):
     make_connection()
     other_key = "not-the-key-that-encrypted-them"
-    processes = Processes({**environment_of(environment), "SECRET_KEY": other_key, "PORT": "0"}, tmp_path)
-    processes.start(name, *PROCESSES[name])
-    try:
-        exit_code = processes.wait(name, timeout=60)
-    finally:
-        processes.stop()
-    log = (tmp_path / f"{name}.log").read_text()
+    exit_code, log = run_to_exit(name, {**environment_of(environment), "SECRET_KEY": other_key, "PORT": "0"}, tmp_path)
 
     assert exit_code == 1, log
     refusals = [line for line in log.splitlines() if "Refusing to start" in line]

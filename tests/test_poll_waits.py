@@ -18,17 +18,12 @@ from tests.factories import make_connection
 from tests.guarantees import order_body, send, stored_orders
 from tests.services import wait_until
 from tests.test_polling import make_orders, stored, sync, sync_run
-from tests.woo_emulator import ManualClock, WooEmulator
-
-START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store():
+def store(clocked_store):
     """An emulator whose clock the test moves, so modification times are known."""
-    with WooEmulator(clock=ManualClock(START)) as emulator:
-        emulator.key, emulator.secret = emulator.new_key()
-        yield emulator
+    return clocked_store
 
 
 def modified(order: dict) -> datetime:

@@ -1,24 +1,20 @@
 """Polling repairs what webhooks miss: schedules, incremental and full runs, resumption, store trouble."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 
 from jobs import clock
 from stores.woocommerce.paging import gmt
-from tests.woo_emulator import ManualClock, WooEmulator
-
-START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+from tests.conftest import START
 
 
 @pytest.fixture
-def store():
+def store(clocked_store):
     """An emulator whose clock the test moves, so modification times are known."""
-    with WooEmulator(clock=ManualClock(START)) as emulator:
-        emulator.key, emulator.secret = emulator.new_key()
-        yield emulator
+    return clocked_store
 
 
 def make_orders(store, count: int, *, step: float = 1.0) -> list[dict]:

@@ -7,7 +7,8 @@ import secrets
 import pytest
 
 from config import ConfigError, load_settings
-from tests.services import Processes, free_port, ready, wait_until
+from tests.conftest import PROCESSES, run_to_exit
+from tests.services import free_port, ready, wait_until
 
 STRONG_TOKEN = secrets.token_urlsafe(32)
 STRONG_KEY = secrets.token_urlsafe(32)
@@ -21,12 +22,6 @@ COMPLETE = {
 }
 # What the tests' own environment sets, which a process started here must not inherit.
 TEST_VARIABLES = ("DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "ADMIN_TOKEN", "SECRET_KEY", "STORELINK_ENV", "DYNO")
-PROCESSES = {
-    "release": ("-m", "db.migrate"),
-    "web": ("-m", "gunicorn", "-c", "config/gunicorn.py"),
-    "worker": ("-m", "jobs.worker"),
-    "clock": ("-m", "jobs.clock"),
-}
 
 
 def problems_of(environ: dict[str, str]) -> tuple[str, ...]:
@@ -134,13 +129,7 @@ def test_every_process_refuses_to_start_in_production_with_a_line_per_problem(tm
         DYNO=f"{name}.1", PUBLIC_URL="http://storelink.example.com", ADMIN_TOKEN=weak_token, SECRET_KEY=weak_key,
         CLOCK_TICK_SECONDS="soon", GUNICORN_THREADS="eight",
     )
-    processes = Processes(environ, tmp_path)
-    processes.start(name, *PROCESSES[name])
-    try:
-        exit_code = processes.wait(name, timeout=60)
-    finally:
-        processes.stop()
-    log = (tmp_path / f"{name}.log").read_text()
+    exit_code, log = run_to_exit(name, environ, tmp_path)
 
     assert exit_code != 0, log
     refusals = [line for line in log.splitlines() if "Refusing to start" in line]

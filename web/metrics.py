@@ -2,8 +2,9 @@
 
 Counts of events come from the counters every process keeps in Redis (`jobs.counters`);
 everything else is read at scrape time: the event buffer from Redis, failed jobs from RQ's
-registries, webhooks and the spool from the database. Nothing is kept per process, so
-gunicorn's workers (and several web dynos) all answer the same. Redis and the database are
+registries, webhooks and the spool from the database. Nothing stays per process (the
+receiver's rare outcomes wait there at most a second: `webhooks.tally`), so gunicorn's
+workers (and several web dynos) all answer the same. Redis and the database are
 read apart: while one is away the other's figures are still given, and
 `storelink_metrics_source_up` says which is missing. prometheus_client writes the format.
 """
@@ -12,7 +13,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -46,6 +47,7 @@ from jobs.counters import (
 from jobs.failures import FAILING_QUEUES
 from jobs.notify import INSTALLATION, endpoints, read_state
 from jobs.queues import SERIALIZER
+from webhooks.receiver import EXTENSION
 
 bp = Blueprint("metrics", __name__)
 require_admin_token(bp, also=lambda settings: settings.metrics_token)
@@ -65,6 +67,9 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 @bp.get("/metrics")
 def metrics():
     """Every metric, in Prometheus's text format."""
+    receiver = current_app.extensions.get(EXTENSION)
+    if receiver is not None:
+        receiver.tally.flush()  # this process's rare delivery outcomes; the others' follow within a second
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StorelinkCollector(get_redis(), get_session(), get_settings()))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE)

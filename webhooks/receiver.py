@@ -31,7 +31,6 @@ from db.ids import is_public_id
 from db.session import get_sessionmaker
 from db.types import utcnow
 from jobs.buffer import DUPLICATE, PUSHED_NEEDS_DRAIN, envelope, shard_of
-from jobs.counters import count_delivery
 from jobs.push import PushConnection
 from jobs.queues import WEB_REDIS_TIMEOUT_SECONDS, enqueue_drain, redis_for
 from jobs.spool import spool_delivery
@@ -40,6 +39,7 @@ from stores.errors import MappingError, SignatureError
 from stores.registry import connector_for, is_known
 from webhooks.handoff import GroupPush
 from webhooks.known_connections import ConnectionDirectory, KnownConnection
+from webhooks.tally import DeliveryTally
 from webhooks.wsgi import (
     CRASHED,
     DATABASE_UNAVAILABLE,
@@ -82,6 +82,8 @@ class Receiver:
         self._handoff: GroupPush | None = None
         self._handoff_lock = threading.Lock()
         self._specs: dict[str, tuple[Deliveries, str, str]] = {}
+        # The rare outcomes, counted in the process: no Redis call per 404 in a flood of them.
+        self.tally = DeliveryTally(self._redis)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
@@ -98,7 +100,7 @@ class Receiver:
             log.exception("unhandled error in the receiver")
             reply, headers = CRASHED, []
         if reply.outcome not in NOT_COUNTED_HERE:  # the rare outcomes; the push script counts the others
-            count_delivery(self._redis(), reply.outcome)
+            self.tally.add(reply.outcome)
         if reply.body:
             headers += [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
         else:
@@ -199,7 +201,7 @@ class Receiver:
         if self._handoff is None:
             with self._handoff_lock:  # the first deliveries may arrive together: make exactly one
                 if self._handoff is None:
-                    self._handoff = GroupPush(PushConnection(self._redis()).push_many)
+                    self._handoff = GroupPush(self.tally.riding(PushConnection(self._redis()).push_many))
         return self._handoff
 
     def _redis(self):
