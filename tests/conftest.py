@@ -16,13 +16,16 @@ from db.models import Base
 from db.session import dispose_engines, get_engine
 from jobs.queues import POLLS_QUEUE, QUEUES, SERIALIZER, queue, redis_connection
 from tests.services import LiveServer, Processes, RedisServer, Service, free_port, postgres_database, ready, wait_until
-from tests.woo_emulator import WooEmulator
+from tests.systems import registered_kits
+from tests.woo_emulator import ManualClock, WooEmulator
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
 SECRET_KEY = "test-secret-key-" + secrets.token_hex(8)
 # UTC+13 in December, UTC+12 in June.
 FAR_FROM_UTC = "Pacific/Auckland"
+# Where the emulators of the shared guarantee tests start their clocks.
+CLOCK_START = "2026-11-27T10:00:00Z"
 
 
 @pytest.fixture(scope="session")
@@ -154,6 +157,32 @@ def connect(client, store, run_jobs):
         assert response.json["webhooks_state"] == "registering", response.json
         run_jobs()
         return client.get(response.headers["Location"]).json
+
+    return create
+
+
+@pytest.fixture(params=registered_kits(), ids=lambda kit: kit.system)
+def system(request):
+    """Each registered system's test kit (tests/systems.py): the guarantee tests run once per system."""
+    return request.param
+
+
+@pytest.fixture
+def system_store(system):
+    """The system's store emulator (`tests.emulators.StoreEmulator`) on a clock the test moves."""
+    with system.emulator(clock=ManualClock(CLOCK_START)) as adapter:
+        yield adapter
+
+
+@pytest.fixture
+def connect_system(client, system, system_store, run_jobs):
+    """Register `system_store` through the admin API and run the webhooks' registration; answer the connection id."""
+
+    def create(**overrides) -> str:
+        response = client.post("/api/connections", json=system.connection_body(system_store, **overrides))
+        assert response.status_code == 201, response.json
+        run_jobs()
+        return response.json["id"]
 
     return create
 
