@@ -109,6 +109,16 @@ def test_a_product_older_than_the_stored_one_changes_nothing(system, app, anonym
 # -- hostile deliveries ---------------------------------------------------------------------
 
 
+def test_a_replayed_old_delivery_changes_nothing(system, app, anonymous, client, redis_client, run_jobs):
+    connection_id = system.make_connection()
+    post(anonymous, system, connection_id, "order.updated", system.order_body(93, 2))
+    run_jobs()
+    redis_client.flushdb()  # long after: the receiver no longer remembers it
+    assert post(anonymous, system, connection_id, "order.updated", system.order_body(93, 1)).status_code == 202  # replayed
+    run_jobs()
+    assert client.get(f"/api/connections/{connection_id}/orders/93").json["total"] == system.total(2)
+
+
 def test_a_delivery_signed_with_another_secret_is_401_and_not_queued(system, app, anonymous, redis_client):
     connection_id = system.make_connection()
     response = post(anonymous, system, connection_id, "order.updated", system.order_body(5, 1), secret="not-the-secret")
