@@ -17,7 +17,7 @@ from db.session import dispose_engines, get_engine
 from jobs.queues import POLLS_QUEUE, QUEUES, SERIALIZER, queue, redis_connection
 from tests.services import LiveServer, Processes, RedisServer, Service, free_port, postgres_database, ready, wait_until
 from tests.systems import registered_kits
-from tests.woo_emulator import ManualClock, WooEmulator
+from tests.woo_emulator import WooEmulator
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-" + secrets.token_hex(8)
@@ -170,7 +170,7 @@ def system(request):
 @pytest.fixture
 def system_store(system):
     """The system's store emulator (`tests.emulators.StoreEmulator`) on a clock the test moves."""
-    with system.emulator(clock=ManualClock(CLOCK_START)) as adapter:
+    with system.emulator(clock_start=CLOCK_START) as adapter:
         yield adapter
 
 

@@ -36,6 +36,7 @@ class SystemKit(ABC):
     secret: str  # signs the kit's own deliveries; `make_connection` stores it
     access_token: str
     topic_names: Mapping[str, str]  # logical topic (tests.emulators.TOPICS and restores) -> the topic header's value
+    page_size: int  # records per page of the connector's poll walks
 
     @property
     def connector(self) -> Connector:
@@ -87,8 +88,11 @@ class SystemKit(ABC):
         return f"{version}.00"
 
     @abstractmethod
-    def emulator(self, clock: ManualClock | None = None) -> contextlib.AbstractContextManager[StoreEmulator]:
-        """A running emulator of the system's store behind the `StoreEmulator` interface."""
+    def emulator(self, clock_start: str | None = None) -> contextlib.AbstractContextManager[StoreEmulator]:
+        """A running emulator of the system's store behind the `StoreEmulator` interface.
+
+        With `clock_start` (ISO 8601), the store's clock starts there and moves only by the adapter's `tick`.
+        """
 
     @abstractmethod
     def captured(self, result: Any) -> tuple[str, bytes]:
@@ -97,8 +101,6 @@ class SystemKit(ABC):
     @abstractmethod
     def record_reads(self, adapter: StoreEmulator, resource: str, record_id: str) -> int:
         """How often Storelink asked the store for this one record."""
-
-    page_size: int  # records per page of the connector's poll walks
 
     @abstractmethod
     def fail_second_page(self, adapter: StoreEmulator, entity: str, first_page: list[str], status: int) -> None:
@@ -126,6 +128,7 @@ class WooCommerceKit(SystemKit):
     secret = FIXTURE_SECRET
     access_token = FIXTURE_KEY
     topic_names = {topic: topic for topic in (*TOPICS, "order.restored", "product.restored")}
+    page_size = 100
     ORDER = load_delivery("04")  # a real order.updated delivery
     PRODUCT = load_delivery("06")  # a real product delivery of a simple product
 
@@ -147,8 +150,8 @@ class WooCommerceKit(SystemKit):
         return json.dumps({"id": int(record_id)}).encode()
 
     @contextlib.contextmanager
-    def emulator(self, clock: ManualClock | None = None) -> Iterator[StoreEmulator]:
-        with WooEmulator(clock=clock) as emulator:
+    def emulator(self, clock_start: str | None = None) -> Iterator[StoreEmulator]:
+        with WooEmulator(clock=ManualClock(clock_start) if clock_start else None) as emulator:
             yield WooStore(emulator)
 
     def captured(self, result: Any) -> tuple[str, bytes]:
@@ -157,8 +160,6 @@ class WooCommerceKit(SystemKit):
     def record_reads(self, adapter: StoreEmulator, resource: str, record_id: str) -> int:
         path = f"/{resource}s/{record_id}"
         return sum(1 for request in adapter.emulator.requests if request.method == "GET" and request.path.endswith(path))
-
-    page_size = 100
 
     def fail_second_page(self, adapter: StoreEmulator, entity: str, first_page: list[str], status: int) -> None:
         # The next page is asked for with modified_after = the newest change of the page before, less a second.
