@@ -30,6 +30,7 @@ from tests.services import (
     ready,
     wait_until,
 )
+from tests.systems import registered_kits
 from tests.woo_emulator import ManualClock, WooEmulator
 from web import create_app
 
@@ -57,6 +58,8 @@ def run_to_exit(name: str, environ: dict[str, str], logs: Path, timeout: float =
     finally:
         processes.stop()
     return exit_code, (logs / f"{name}.log").read_text()
+# Where the emulators of the shared guarantee tests start their clocks.
+CLOCK_START = "2026-11-27T10:00:00Z"
 
 
 @pytest.fixture(scope="session")
@@ -197,6 +200,32 @@ def connect(client, store, run_jobs):
         assert response.json["webhooks_state"] == "registering", response.json
         run_jobs()
         return client.get(response.headers["Location"]).json
+
+    return create
+
+
+@pytest.fixture(params=registered_kits(), ids=lambda kit: kit.system)
+def system(request):
+    """Each registered system's test kit (tests/systems.py): the guarantee tests run once per system."""
+    return request.param
+
+
+@pytest.fixture
+def system_store(system):
+    """The system's store emulator (`tests.emulators.StoreEmulator`) on a clock the test moves."""
+    with system.emulator(clock_start=CLOCK_START) as adapter:
+        yield adapter
+
+
+@pytest.fixture
+def connect_system(client, system, system_store, run_jobs):
+    """Register `system_store` through the admin API and run the webhooks' registration; answer the connection id."""
+
+    def create(**overrides) -> str:
+        response = client.post("/api/connections", json=system.connection_body(system_store, **overrides))
+        assert response.status_code == 201, response.json
+        run_jobs()
+        return response.json["id"]
 
     return create
 

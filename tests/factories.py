@@ -9,7 +9,7 @@ from connections.webhooks import delivery_url
 from db.ids import new_public_id
 from db.models import Connection, Webhook
 from db.session import transaction
-from stores.woocommerce.webhooks import TOPICS
+from stores.registry import connector_for
 
 # The real fixtures were signed with this consumer secret (tests/data/woocommerce-9.9.5).
 FIXTURE_SECRET = "cs_20433fe258370db7adc40d39bac30d95ffc09bf3"
@@ -26,7 +26,7 @@ def make_connection(
     deleted: bool = False,
     external_system: str = "woocommerce",
 ) -> str:
-    """Insert a connection (and its webhook rows) directly; answer its public id."""
+    """Insert a connection (and a webhook row per topic of its system's connector) directly; answer its public id."""
     settings = config.get_settings()
     vault = Vault(settings.secret_key)
     public_id = new_public_id(16)
@@ -47,7 +47,7 @@ def make_connection(
         )
         connection.webhooks = [
             Webhook(topic=topic, store_webhook_id=str(index + 1), status="active", delivery_url=delivery_url(settings.public_url, external_system, public_id))
-            for index, topic in enumerate(TOPICS)
+            for index, topic in enumerate(connector_for(external_system).topics)
         ]
         # Not due: there is no store behind these connections to poll.
         connection.schedules = default_schedules(datetime.now(UTC) + timedelta(days=1))

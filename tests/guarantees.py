@@ -1,7 +1,6 @@
 """Helpers for the fault tests: signed deliveries, database locks, and the figures each scenario reports."""
 
 import contextlib
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -12,33 +11,25 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from db.session import get_engine
-from stores.signatures import sign
-from tests.factories import FIXTURE_SECRET
-from tests.fixtures import load_delivery
-
-TEMPLATE = load_delivery("04")  # a real order.updated delivery
+from stores.registry import DEFAULT_SYSTEM
+from tests.systems import SystemKit, kit_for
 
 
-def order_body(order_id: int, version: int, *, secret: str = FIXTURE_SECRET) -> tuple[bytes, dict]:
-    """An order.updated body for `order_id` at `version` (later versions are newer), and its headers."""
-    payload = {
-        **TEMPLATE.json(),
-        "id": order_id,
-        "number": str(order_id),
-        "total": f"{version}.00",
-        "customer_note": f"version {version}",
-        "date_modified_gmt": f"2026-11-27T{10 + version // 3600:02d}:{version // 60 % 60:02d}:{version % 60:02d}",
-    }
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = {key: value for key, value in TEMPLATE.headers.items() if key.startswith("X-WC-") or key == "Content-Type"}
-    headers["X-WC-Webhook-Signature"] = sign(body, secret)
-    return body, headers
+def order_body(order_id: int, version: int, *, secret: str | None = None, kit: SystemKit | None = None) -> tuple[bytes, dict]:
+    """An order.updated body for `order_id` at `version` (later versions are newer), and its headers.
+
+    Of the system of `kit` (the default system's when None), signed with `secret` (the kit's when None).
+    """
+    kit = kit or kit_for(DEFAULT_SYSTEM)
+    body = kit.order_body(order_id, version)
+    return body, kit.headers("order.updated", body, secret=secret)
 
 
-def send(session: requests.Session, url: str, connection_id: str, body: bytes, headers: dict) -> int:
-    """POST one delivery; answer the status (0 when the connection failed)."""
+def send(session: requests.Session, url: str, connection_id: str, body: bytes, headers: dict, *, kit: SystemKit | None = None) -> int:
+    """POST one delivery to the receiver of `kit`'s system; answer the status (0 when the connection failed)."""
+    path = (kit or kit_for(DEFAULT_SYSTEM)).path(connection_id)
     try:
-        return session.post(f"{url}/webhooks/woocommerce/{connection_id}", data=body, headers=headers, timeout=30).status_code
+        return session.post(f"{url}{path}", data=body, headers=headers, timeout=30).status_code
     except requests.ConnectionError:
         return 0
 

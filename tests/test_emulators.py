@@ -39,8 +39,8 @@ def shopify_list_orders(adapter: ShopifyStore) -> int:
 
 
 @pytest.fixture(params=["woocommerce", "shopify"])
-def system(request):
-    """(adapter, subscribe, list_orders) for each system's emulator."""
+def emulated(request):
+    """(adapter, subscribe, list_orders) for each system's emulator (not the kits' `system` fixture)."""
     if request.param == "woocommerce":
         with WooEmulator() as emulator:
             yield WooStore(emulator), woo_subscribe, woo_list_orders
@@ -53,16 +53,16 @@ def delivered_ids(captures) -> list[str]:
     return [str(json.loads(capture.body)["id"]) for capture in captures]
 
 
-def test_each_adapter_offers_the_interface(system):
-    adapter, _, _ = system
+def test_each_adapter_offers_the_interface(emulated):
+    adapter, _, _ = emulated
     assert isinstance(adapter, StoreEmulator)
     fields = adapter.connection_fields()
     assert set(fields) == {"api_url", "access_token", "secret"} and fields["api_url"] == adapter.base_url
     assert all(fields.values())
 
 
-def test_changes_go_out_as_webhooks_only_when_delivered(system):
-    adapter, subscribe, _ = system
+def test_changes_go_out_as_webhooks_only_when_delivered(emulated):
+    adapter, subscribe, _ = emulated
     with CaptureServer() as receiver:
         subscribe(adapter, receiver)
         assert adapter.webhook_count() == len(TOPICS)
@@ -79,8 +79,8 @@ def test_changes_go_out_as_webhooks_only_when_delivered(system):
     assert order not in adapter.order_ids()
 
 
-def test_deleted_orders_come_back_only_where_the_system_has_a_restore(system):
-    adapter, _, _ = system
+def test_deleted_orders_come_back_only_where_the_system_has_a_restore(emulated):
+    adapter, _, _ = emulated
     order = adapter.create_order()
     adapter.delete_order(order)
     if adapter.has_restore:
@@ -92,8 +92,8 @@ def test_deleted_orders_come_back_only_where_the_system_has_a_restore(system):
         assert order not in adapter.order_ids()
 
 
-def test_products_with_variants_change_and_go(system):
-    adapter, subscribe, _ = system
+def test_products_with_variants_change_and_go(emulated):
+    adapter, subscribe, _ = emulated
     with CaptureServer() as receiver:
         subscribe(adapter, receiver)
         product = adapter.create_product(variants=3)
@@ -103,8 +103,8 @@ def test_products_with_variants_change_and_go(system):
     assert product in delivered_ids(receiver.captures)
 
 
-def test_a_broken_webhook_stops_its_deliveries(system):
-    adapter, subscribe, _ = system
+def test_a_broken_webhook_stops_its_deliveries(emulated):
+    adapter, subscribe, _ = emulated
     with CaptureServer() as receiver:
         subscribe(adapter, receiver)
         order = adapter.create_order()
@@ -120,8 +120,8 @@ def test_a_broken_webhook_stops_its_deliveries(system):
         assert delivered_ids(receiver.captures) == [order]
 
 
-def test_fail_next_fails_the_kind_of_call_named(system):
-    adapter, _, list_orders = system
+def test_fail_next_fails_the_kind_of_call_named(emulated):
+    adapter, _, list_orders = emulated
     adapter.fail_next("orders", 503)
     assert list_orders(adapter) == 503
     assert list_orders(adapter) == 200

@@ -49,28 +49,6 @@ def test_order_created_is_stored_with_line_items_totals_and_utc_times(app, anony
     ]
 
 
-def test_newer_version_wins_and_an_older_one_never_overwrites_it(app, anonymous, client, run_jobs):
-    connection_id = make_connection()
-    deliver(anonymous, connection_id, "04")  # completed, modified 10:28:48
-    run_jobs()
-    deliver(anonymous, connection_id, "02")  # pending, modified 10:27:37, arriving late
-    run_jobs()
-    page = client.get(f"/api/connections/{connection_id}/orders").json
-    assert page["total"] == 1
-    assert page["items"][0]["status"] == "completed"
-
-
-def test_the_same_change_twice_leaves_one_row(app, anonymous, client, run_jobs, redis_client):
-    connection_id = make_connection()
-    deliver(anonymous, connection_id, "02")
-    run_jobs()
-    # A replay after the receiver's memory of it is gone still changes nothing.
-    redis_client.flushdb()
-    deliver(anonymous, connection_id, "02")
-    assert run_jobs() == 1
-    assert client.get(f"/api/connections/{connection_id}/orders").json["total"] == 1
-
-
 def test_orders_created_before_order_start_are_not_imported(app, anonymous, client, run_jobs):
     connection_id = make_connection(order_start=datetime(2026, 11, 28, tzinfo=UTC))
     deliver(anonymous, connection_id, "04")

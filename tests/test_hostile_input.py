@@ -54,16 +54,6 @@ def test_non_ascii_signature_header_is_401(app, redis_client):
     assert queued(redis_client) == 0
 
 
-def test_a_replayed_old_delivery_changes_nothing(app, anonymous, client, redis_client, run_jobs):
-    connection_id = make_connection()
-    deliver(anonymous, connection_id, "04")  # completed
-    run_jobs()
-    redis_client.flushdb()  # long after: the receiver no longer remembers it
-    assert deliver(anonymous, connection_id, "02").status_code == 202  # the pending version, replayed
-    run_jobs()
-    assert client.get(f"/api/connections/{connection_id}/orders/93").json["status"] == "completed"
-
-
 class _Redirector:
     """A store that answers every request with a redirect to the cloud metadata address."""
 

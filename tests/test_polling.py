@@ -1,8 +1,11 @@
-"""Polling repairs what webhooks miss: schedules, incremental and full runs, resumption, store trouble."""
+"""Polling repairs what webhooks miss: schedules, incremental and full runs, store trouble, with WooCommerce.
+
+The guarantees every system shares (resumable polls, reconciliation, webhook healing, a
+webhook and a poll stored once) are tested for all systems in tests/test_system_polls.py.
+"""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from datetime import timedelta
 
 import pytest
 
@@ -60,17 +63,6 @@ def test_first_orders_poll_imports_everything_since_order_start_with_progress(cl
     assert set(stored(client, connection["id"], "orders")) == {str(order["id"]) for order in orders}
 
 
-def test_a_webhook_and_a_poll_of_the_same_change_store_one_row(client, store, connect, run_jobs):
-    connection = connect()
-    order = make_orders(store, 1)[0]
-    store.run_cron()  # delivered to the live receiver
-    run_jobs()
-    sync(client, connection["id"], "orders")
-    run_jobs()
-    rows = stored(client, connection["id"], "orders")
-    assert list(rows) == [str(order["id"])]
-
-
 def test_incremental_polls_ask_only_for_what_changed_since_the_cursor(client, store, connect, run_jobs):
     connection = connect()
     orders = make_orders(store, 5)
@@ -86,26 +78,6 @@ def test_incremental_polls_ask_only_for_what_changed_since_the_cursor(client, st
     assert all("modified_after" in r.query for r in asked)
     assert all(r.query.get("dates_are_gmt") == "true" for r in asked)
     assert stored(client, connection["id"], "orders")[str(orders[0]["id"])]["status"] == "completed"
-
-
-def test_a_poll_that_dies_half_way_is_resumed_without_a_gap(client, store, connect, run_jobs):
-    connection = connect()
-    orders = make_orders(store, 250)
-    # The second page is asked for with modified_after = newest of page 1 less a second.
-    second_page = urlencode({"modified_after": gmt(datetime.fromisoformat(orders[99]["date_modified_gmt"] + "+00:00") - timedelta(seconds=1))})
-    store.fail_next(second_page, 404)
-    run = sync(client, connection["id"], "orders")
-    run_jobs()
-    failed = sync_run(client, connection["id"], run["run_id"])
-    assert failed["status"] == "failed"
-    assert "404" in failed["error"]
-    assert len(stored(client, connection["id"], "orders")) == 100  # page 1 was committed
-    schedule = client.get(f"/api/connections/{connection['id']}/schedules").json["items"][0]
-    assert schedule["cursor"] == orders[99]["date_modified_gmt"] + "Z"
-    run = sync(client, connection["id"], "orders")
-    run_jobs()
-    assert sync_run(client, connection["id"], run["run_id"])["status"] == "succeeded"
-    assert set(stored(client, connection["id"], "orders")) == {str(order["id"]) for order in orders}
 
 
 def test_busy_store_is_asked_again_honouring_retry_after(client, store, connect, run_jobs_and_resumptions):
