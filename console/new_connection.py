@@ -126,7 +126,8 @@ def _verify(values: dict[str, str]):
         return _form(values, status=422, errors=error.messages)
     try:
         verification = connection_service().verify(
-            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"],
+            order_start=fields.get("order_start"),
         )
     except FieldErrors as error:
         return _form(values, status=422, errors=error.errors)

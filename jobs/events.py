@@ -28,6 +28,7 @@ from jobs.queues import (
     redis_for,
 )
 from jobs.renewal import Renewal
+from stores.connector import APP
 from stores.errors import MappingError
 from stores.registry import connector_for
 
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
 REJECT_ENVELOPE = "jobs.events.reject_envelope"
+# Why a connection whose store uninstalled Storelink's app stops polling (the `app` resource, deleted).
+APP_UNINSTALLED = "the store uninstalled Storelink's app: install it again (or connect new credentials)"
 # An item (payload, parent) the mapper or the database refused, and why.
 Refused = tuple[tuple[dict, str | None], str]
 # A record whose fate only the store can tell (a deletion, a restore): connection id, resource, id.
@@ -47,7 +50,7 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
 
     `received_at` is None for a record a poll found (no webhook delivered it).
     """
-    if resource not in RESOURCES or event not in EVENTS:
+    if (resource not in RESOURCES and resource != APP) or event not in EVENTS:
         raise PermanentJobError(f"unsupported topic {resource}.{event}")
     hints: list[Hint] = []
     with job_transaction() as session:
@@ -69,6 +72,9 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
 
 def apply_event(session, connection: Connection, resource: str, event: str, payload: dict, hints: list[Hint]) -> Outcome:
     """Write what one event says to the database, inside the caller's transaction; add to `hints` what the store must decide."""
+    if resource == APP:
+        connection.needs_attention = APP_UNINSTALLED
+        return Outcome.UPDATED
     if event == "deleted":
         hints.append((connection.public_id, resource, connector_for(connection.external_system).deleted_id(resource, payload)))
         return Outcome.ASKED
@@ -215,6 +221,9 @@ def _apply_round(
         connection = connections.get(event.connection_id)
         if connection is None:
             continue  # removed since: its events go with it
+        if event.resource == APP:
+            connection.needs_attention = APP_UNINSTALLED
+            continue
         if event.event == "deleted":
             deleted = connector_for(connection.external_system).deleted_id(event.resource, event.payload)
             hints.append((event.connection_id, event.resource, deleted))

@@ -26,6 +26,9 @@ from stores.errors import RetryPolicy
 RESOURCES = ("order", "product")
 ENTITY_OF = {"order": "orders", "product": "products"}
 EVENTS = ("created", "updated", "deleted", "restored")
+# A delivery about the store's installation of Storelink's app rather than a record: its
+# `deleted` (Shopify's app/uninstalled) makes the connection need attention (`jobs.events`).
+APP = "app"
 # Webhook statuses every connector reports: the one in which a store delivers, and one for a
 # topic the store would not register (its error says why). Others are the store's own words.
 WEBHOOK_ACTIVE = "active"
@@ -93,7 +96,7 @@ class WebhookState:
 class Topic:
     """What a delivery is about: a resource and what happened to it."""
 
-    resource: str  # one of RESOURCES
+    resource: str  # one of RESOURCES, or APP
     event: str  # one of EVENTS
 
 
@@ -193,8 +196,14 @@ class Connector(ABC):
         """The API URL in the one form stored and compared."""
 
     @abstractmethod
-    def verify(self, api_url: str, access_token: str, secret: str, options: StoreOptions) -> Verification:
-        """Check the store end to end; raise `stores.errors.StoreError` with a diagnosis code when it fails."""
+    def verify(
+        self, api_url: str, access_token: str, secret: str, options: StoreOptions, *, order_start: datetime | None = None
+    ) -> Verification:
+        """Check the store end to end; raise `stores.errors.StoreError` with a diagnosis code when it fails.
+
+        `order_start`: the oldest orders the connection will read (a store may need a
+        permission to reach back that far; None: from now on).
+        """
 
     @abstractmethod
     def client(self, link: StoreLink, options: StoreOptions, *, retry: RetryPolicy | None = None) -> StoreClient:

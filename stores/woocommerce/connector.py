@@ -125,7 +125,9 @@ class WooCommerceConnector(Connector):
     def normalize_api_url(self, api_url: str) -> str:
         return normalize_api_url(api_url)
 
-    def verify(self, api_url: str, access_token: str, secret: str, options: StoreOptions) -> Verification:
+    def verify(
+        self, api_url: str, access_token: str, secret: str, options: StoreOptions, *, order_start: datetime | None = None
+    ) -> Verification:
         return verify_store(
             api_url, access_token, secret, timeout=options.timeout, verify=options.verify, allow_private=options.allow_private
         )
