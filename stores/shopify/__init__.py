@@ -1,1 +1,1 @@
-"""Shopify: the Admin GraphQL API, its webhooks and records, behind the connector interface."""
+"""Shopify behind the connector interface (`stores.connector`): each part is a module of this package."""
