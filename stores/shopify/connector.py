@@ -184,10 +184,10 @@ class ShopifyConnector(Connector):
     def changed_pages(
         self, client, entity: str, walk: Walk, *, since: datetime | None, until: datetime, order_start: datetime
     ) -> Iterator[Page]:
-        return poll_walks.changed_pages(client, entity, walk, since, until, order_start)
+        return poll_walks.changed_pages(client, entity, walk, since=since, until=until, order_start=order_start)
 
     def id_pages(self, client, entity: str, *, order_start: datetime) -> Iterator[IdPage]:
-        return poll_walks.id_pages(client, entity, order_start)
+        return poll_walks.id_pages(client, entity, order_start=order_start)
 
     def missing_ids(self, client, entity: str, candidates: list[tuple[str, str | None]]) -> list[str]:
         return poll_walks.missing_ids(client, entity, candidates)

@@ -1,0 +1,106 @@
+"""A Shopify shop connected through the real service: verified, subscribed, delivering, polled, uninstalled.
+
+The emulator is reached as a real shop is: `*.myshopify.com` resolved to loopback in the
+service's processes (tests/resolver.py), its certificate trusted through STORE_CA_BUNDLE.
+"""
+
+import json
+
+import pytest
+import requests
+
+from stores.signatures import sign
+from tests.conftest import ADMIN_TOKEN
+from tests.resolver import loopback_myshopify, subprocess_environment
+from tests.services import wait_until
+from tests.shopify_emulator import ShopifyEmulator
+
+pytestmark = pytest.mark.e2e
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+SCOPES = ["read_orders", "read_products", "read_all_orders"]
+
+
+@pytest.fixture
+def shop():
+    with loopback_myshopify(), ShopifyEmulator(auto_deliver=False) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def service(start_service, shop):
+    extra = {**subprocess_environment(), "STORE_CA_BUNDLE": shop.ca_file}
+    return start_service(web=True, workers=1, clock=True, extra=extra).url
+
+
+def api(service: str, path: str) -> requests.Response:
+    return requests.get(f"{service}/api/connections{path}", headers=ADMIN, timeout=10)
+
+
+def connect(service: str, shop, token: str, secret: str) -> str:
+    created = requests.post(
+        f"{service}/api/connections",
+        headers=ADMIN,
+        json={"name": "Shopify E2E", "external_system": "shopify", "api_url": shop.base_url + "/admin",
+              "access_token": token, "secret": secret, "order_start": "2020-01-01"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    connection_id = created.json()["id"]
+    wait_until(lambda: api(service, f"/{connection_id}").json()["webhooks_state"] == "active",
+               timeout=60, interval=0.2, what="the worker subscribes the webhooks")
+    return connection_id
+
+
+def test_a_shop_delivers_and_is_polled_into_stored_orders_and_products(service, shop):
+    app = shop.create_legacy_app(scopes=SCOPES)
+    mug = shop.create_product(title="Mug", variants=[{"sku": "MUG-1", "price": "8.99"}])
+    connection_id = connect(service, shop, app.access_token, app.secret)
+    detail = api(service, f"/{connection_id}").json()
+    assert detail["api_url"] == shop.base_url
+    topics = sorted(s.topic for s in shop.subscriptions(app))
+    assert topics == sorted(["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_DELETE", "PRODUCTS_CREATE",
+                             "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "APP_UNINSTALLED"])
+    assert {s.uri for s in shop.subscriptions(app)} == {f"{service}/webhooks/shopify/{connection_id}"}
+
+    order = shop.create_order(line_items=[{"variant_id": mug["variants"][0]["id"], "quantity": 2}])
+    results = shop.deliver_pending()
+    assert results and {result.status for result in results} == {202}
+
+    def order_stored():
+        response = api(service, f"/{connection_id}/orders/{order['id']}")
+        return response.json() if response.status_code == 200 else None
+
+    stored = wait_until(order_stored, timeout=30, what="the delivered order stored by the worker")
+    assert stored["line_items"][0]["sku"] == "MUG-1"
+    assert stored["line_items"][0]["quantity"] == 2
+
+    def polls_done():
+        runs = api(service, f"/{connection_id}/sync-runs").json()["items"]
+        finished = {run["entity"]: run["status"] for run in runs if run["status"] in ("succeeded", "failed")}
+        return finished if len(finished) == 2 else None
+
+    assert wait_until(polls_done, timeout=60, what="first polls") == {"orders": "succeeded", "products": "succeeded"}
+    products = api(service, f"/{connection_id}/products").json()["items"]
+    assert str(mug["id"]) in {item["external_id"] for item in products}
+    assert "MUG-1" in {item["sku"] for item in products}
+
+
+def test_hostile_deliveries_are_refused_and_an_uninstall_needs_attention(service, shop):
+    app = shop.create_legacy_app(scopes=SCOPES)
+    connection_id = connect(service, shop, app.access_token, app.secret)
+    url = f"{service}/webhooks/shopify/{connection_id}"
+    body = json.dumps({"id": 1, "updated_at": "2026-11-27T10:00:00-05:00", "line_items": []}).encode()  # an order
+
+    def post(signature: str, topic: str) -> requests.Response:
+        headers = {"X-Shopify-Hmac-Sha256": signature, "X-Shopify-Topic": topic, "Content-Type": "application/json"}
+        return requests.post(url, data=body, headers=headers, timeout=10)
+
+    assert post(sign(body, "not-the-secret"), "orders/create").status_code == 401
+    assert post(sign(body, app.secret), "orders/paid").status_code == 400
+    refused = post(sign(body, app.secret), "products/create")  # the topic is not signed: the mapper decides
+    assert refused.status_code == 400 and "line_items" in refused.text
+
+    shop.uninstall_app(app)
+    assert {result.status for result in shop.deliver_pending()} == {202}
+    wait_until(lambda: api(service, f"/{connection_id}/status").json()["needs_attention"],
+               timeout=30, what="the uninstall marks the connection")
