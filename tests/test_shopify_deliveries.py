@@ -1,0 +1,123 @@
+"""Shopify's deliveries as the receiver sees them: signature, topics, body checks; and the connector's fields."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stores.connector import APP, Topic
+from stores.errors import MappingError, SignatureError
+from stores.registry import connector_for
+from stores.shopify import deliveries as shopify_deliveries
+from stores.shopify.errors import CODES
+from stores.signatures import sign
+
+SECRET = "shpss_0123456789abcdef"
+CONNECTOR = connector_for("shopify")
+DELIVERIES = CONNECTOR.deliveries
+ORDER = {"id": 820982911946154508, "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+         "updated_at": "2026-11-27T05:00:00-05:00", "created_at": "2026-11-27T04:59:00-05:00",
+         "line_items": [{"id": 1, "variant_id": 2, "product_id": 3, "sku": "MUG-1", "quantity": 2, "price": "8.99"}]}
+PRODUCT = {"id": 632910392, "title": "Mug", "updated_at": "2026-11-27T05:00:00-05:00",
+           "variants": [{"id": 808950810, "sku": "MUG-1", "price": "8.99", "updated_at": "2026-11-27T05:00:00-05:00"}]}
+
+
+def body(payload: object) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def test_the_headers_are_shopifys():
+    assert DELIVERIES.signature_header == "X-Shopify-Hmac-Sha256"
+    assert DELIVERIES.topic_header == "X-Shopify-Topic"
+
+
+def test_the_signature_is_checked_over_the_raw_body():
+    raw = body(ORDER)
+    DELIVERIES.verify_signature(raw, sign(raw, SECRET), (SECRET,))
+    with pytest.raises(SignatureError, match="does not match"):
+        DELIVERIES.verify_signature(raw + b" ", sign(raw, SECRET), (SECRET,))  # same JSON, other bytes
+    with pytest.raises(SignatureError, match="missing"):
+        DELIVERIES.verify_signature(raw, None, (SECRET,))
+
+
+def test_shopify_sends_no_ping_so_an_unsigned_request_is_never_one():
+    assert DELIVERIES.is_ping(b"", None) is False
+    assert DELIVERIES.is_ping(b"webhook_id=1", None) is False
+
+
+@pytest.mark.parametrize(
+    "header, topic",
+    [
+        ("orders/create", Topic("order", "created")),
+        ("orders/updated", Topic("order", "updated")),
+        ("orders/delete", Topic("order", "deleted")),
+        ("products/create", Topic("product", "created")),
+        ("products/update", Topic("product", "updated")),
+        ("products/delete", Topic("product", "deleted")),
+        ("app/uninstalled", Topic(APP, "deleted")),
+        ("orders/paid", None),
+        ("order.created", None),
+        ("", None),
+    ],
+)
+def test_topics(header, topic):
+    assert DELIVERIES.topic(header) == topic
+
+
+def test_bodies_with_their_modification_time_pass_the_mappers_check():
+    assert DELIVERIES.check(Topic("order", "updated"), body(ORDER)) is True
+    assert DELIVERIES.check(Topic("product", "updated"), body(PRODUCT)) is True
+
+
+@pytest.mark.parametrize("payload", [{"id": 1}, {"id": 1, "admin_graphql_api_id": "gid://shopify/Order/1"}])
+def test_a_deletion_carries_only_an_id_either_way(payload):
+    assert DELIVERIES.check(Topic("order", "deleted"), body(payload)) is False
+    assert CONNECTOR.deleted_id("order", payload) == "1"
+
+
+def test_a_body_under_the_wrong_topic_is_refused_naming_the_field():
+    with pytest.raises(MappingError) as caught:
+        DELIVERIES.check(Topic("product", "updated"), body(ORDER))
+    assert caught.value.field == "line_items"
+    with pytest.raises(MappingError) as caught:
+        DELIVERIES.check(Topic("order", "created"), body(PRODUCT))
+    assert caught.value.field == "variants"
+
+
+def test_an_uninstall_needs_only_an_object():
+    assert DELIVERIES.check(Topic(APP, "deleted"), body({"id": 1, "name": "Shop"})) is False
+    with pytest.raises(MappingError):
+        DELIVERIES.check(Topic(APP, "deleted"), body([1]))
+
+
+def test_a_body_that_is_not_json_is_refused():
+    with pytest.raises(ValueError):
+        DELIVERIES.check(Topic("order", "created"), b"id=1")
+    with pytest.raises(UnicodeDecodeError):
+        shopify_deliveries.validated(lambda payload: None, b"\xff")
+
+
+def test_every_diagnosis_code_has_advice():
+    assert set(CONNECTOR.advice) == set(CODES)
+
+
+@pytest.mark.parametrize(
+    "access_token, secret, fields",
+    [
+        ("shpat_abc", "shpss_abc", set()),
+        ("0123456789abcdef0123456789abcdef", "client-secret", set()),
+        ("shpss_abc", "shpss_abc", {"access_token"}),
+        ("shpat_abc", "shpat_abc", {"secret"}),
+        ("shpat abc", "secret with space", {"access_token", "secret"}),
+    ],
+)
+def test_credentials_that_cannot_be_shopifys_are_named(access_token, secret, fields):
+    assert set(CONNECTOR.credential_errors(access_token, secret)) == fields
+
+
+def test_the_form_shows_shopifys_own_help():
+    assert CONNECTOR.fields["access_token"].label == "Admin API access token (shpat_…) or Client ID"
+    assert CONNECTOR.fields["secret"].label == "API secret key or Client secret"
+    assert "myshopify.com" in CONNECTOR.fields["api_url"].placeholder
+    assert set(CONNECTOR.texts) == {"what_to_connect", "new_keys", "replace_keys", "secret_format", "webhooks_place"}
