@@ -78,7 +78,7 @@ def apply_event(session, connection: Connection, resource: str, event: str, payl
     if event == "deleted":
         hints.append((connection.public_id, resource, connector_for(connection.external_system).deleted_id(resource, payload)))
         return Outcome.ASKED
-    outcomes, refused = store_records(session, connection, resource, [(payload, None)])
+    outcomes, refused = store_records(session, connection, resource, connector_for(connection.external_system).delivered_items(resource, payload))
     if refused:
         raise PermanentJobError(f"{resource} {payload.get('id')}: {refused[0][1]}")
     outcome = next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
@@ -228,7 +228,8 @@ def _apply_round(
             deleted = connector_for(connection.external_system).deleted_id(event.resource, event.payload)
             hints.append((event.connection_id, event.resource, deleted))
             continue
-        records, rejected = map_records(connection, event.resource, [(event.payload, None)])
+        items = connector_for(connection.external_system).delivered_items(event.resource, event.payload)
+        records, rejected = map_records(connection, event.resource, items)
         if rejected:
             poisoned.append(event)
         groups[(event.resource, event.event == "restored")] += records

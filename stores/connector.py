@@ -244,6 +244,12 @@ class Connector(ABC):
         `store`: the facts the connection keeps of its store (`store_facts`), such as its number of decimals.
         """
 
+    def delivered_items(self, resource: str, payload: Any) -> list[tuple[Any, str | None]]:
+        """The records one delivery's body carries, each with its parent's id: the body alone, unless the
+        system nests records in it (Shopify's product deliveries carry every variant). Never raises: a body
+        it cannot split is answered as is, for the mapper to refuse."""
+        return [(payload, None)]
+
     @abstractmethod
     def deleted_id(self, resource: str, payload: Any) -> str:
         """The id a deletion delivery names (it says nothing else: the store is asked)."""

@@ -51,6 +51,17 @@ def connect(service: str, shop, token: str, secret: str) -> str:
     return connection_id
 
 
+def first_polls(service: str, connection_id: str) -> dict[str, str]:
+    """How the first poll of each entity ended, once both have."""
+
+    def finished():
+        runs = api(service, f"/{connection_id}/sync-runs").json()["items"]
+        done = {run["entity"]: run["status"] for run in runs if run["status"] in ("succeeded", "failed")}
+        return done if len(done) == 2 else None
+
+    return wait_until(finished, timeout=60, what="first polls")
+
+
 def test_a_shop_delivers_and_is_polled_into_stored_orders_and_products(service, shop):
     app = shop.create_legacy_app(scopes=SCOPES)
     mug = shop.create_product(title="Mug", variants=[{"sku": "MUG-1", "price": "8.99"}])
@@ -74,12 +85,7 @@ def test_a_shop_delivers_and_is_polled_into_stored_orders_and_products(service, 
     assert stored["line_items"][0]["sku"] == "MUG-1"
     assert stored["line_items"][0]["quantity"] == 2
 
-    def polls_done():
-        runs = api(service, f"/{connection_id}/sync-runs").json()["items"]
-        finished = {run["entity"]: run["status"] for run in runs if run["status"] in ("succeeded", "failed")}
-        return finished if len(finished) == 2 else None
-
-    assert wait_until(polls_done, timeout=60, what="first polls") == {"orders": "succeeded", "products": "succeeded"}
+    assert first_polls(service, connection_id) == {"orders": "succeeded", "products": "succeeded"}
     products = api(service, f"/{connection_id}/products").json()["items"]
     assert str(mug["id"]) in {item["external_id"] for item in products}
     assert "MUG-1" in {item["sku"] for item in products}
@@ -104,3 +110,19 @@ def test_hostile_deliveries_are_refused_and_an_uninstall_needs_attention(service
     assert {result.status for result in shop.deliver_pending()} == {202}
     wait_until(lambda: api(service, f"/{connection_id}/status").json()["needs_attention"],
                timeout=30, what="the uninstall marks the connection")
+
+
+def test_a_product_delivery_stores_the_product_and_each_of_its_variants(service, shop):
+    app = shop.create_legacy_app(scopes=SCOPES)
+    connection_id = connect(service, shop, app.access_token, app.secret)
+    first_polls(service, connection_id)  # the next ones are minutes away: what is stored now came by delivery
+    cup = shop.create_product(title="Cup", variants=[{"sku": "CUP-S", "price": "4.00", "option1": "S"},
+                                                     {"sku": "CUP-L", "price": "5.00", "option1": "L"}])
+    assert {result.status for result in shop.deliver_pending()} == {202}
+
+    def stored_skus():
+        items = api(service, f"/{connection_id}/products").json()["items"]
+        return {item["sku"]: item for item in items} if {"CUP-S", "CUP-L"} <= {item["sku"] for item in items} else None
+
+    variants = wait_until(stored_skus, timeout=30, what="the delivered product's variants stored")
+    assert {variants[sku]["parent_external_id"] for sku in ("CUP-S", "CUP-L")} == {str(cup["id"])}

@@ -17,13 +17,13 @@ from stores.connector import (
     Walk,
     WebhookState,
 )
-from stores.errors import NO_RETRY, RetryPolicy
+from stores.errors import NO_RETRY, MappingError, RetryPolicy
 from stores.shopify import errors
 from stores.shopify import walks as poll_walks
 from stores.shopify import webhooks as shop_webhooks
 from stores.shopify.client import ShopifyClient
 from stores.shopify.deliveries import ShopifyDeliveries
-from stores.shopify.mapping import deleted_id, map_order, map_product
+from stores.shopify.mapping import deleted_id, map_order, map_product, variants_of
 from stores.shopify.tokens import ADMIN_TOKEN, ADMIN_TOKEN_PREFIX, CLIENT_CREDENTIALS
 from stores.shopify.verify import STORE_FACTS_QUERY, normalize_api_url, store_facts, verify_shop
 
@@ -172,6 +172,14 @@ class ShopifyConnector(Connector):
         record = map_order(payload) if resource == "order" else map_product(payload, parent=parent)
         record.setdefault("deleted", False)  # Shopify deletes for good: a record it sends is live
         return record
+
+    def delivered_items(self, resource: str, payload: Any) -> list[tuple[Any, str | None]]:
+        if resource != "product":
+            return [(payload, None)]
+        try:
+            return variants_of(payload)  # the product, then each variant with the product as parent
+        except MappingError:
+            return [(payload, None)]  # the mapper refuses it, naming the field
 
     def deleted_id(self, resource: str, payload: Any) -> str:
         return deleted_id(payload)

@@ -12,7 +12,7 @@ import json
 from stores import signatures
 from stores.connector import APP, Deliveries, Topic
 from stores.errors import MappingError
-from stores.shopify.mapping import deleted_id, map_order, map_product
+from stores.shopify.mapping import deleted_id, map_order, map_product, variants_of
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
@@ -27,7 +27,6 @@ TOPICS = {
     "products/delete": Topic("product", "deleted"),
     "app/uninstalled": Topic(APP, "deleted"),
 }
-MAPPERS = {"order": map_order, "product": map_product}
 
 
 class ShopifyDeliveries(Deliveries):
@@ -51,7 +50,9 @@ class ShopifyDeliveries(Deliveries):
             return False  # nothing to order: each uninstall is applied
         if topic.event == "deleted":
             return MODIFIED_FIELD in validated(deleted_id, body)
-        return MODIFIED_FIELD in validated(MAPPERS[topic.resource], body)
+        if topic.resource == "product":  # the product and every variant it carries, as the drain maps them
+            return MODIFIED_FIELD in validated(_product_and_variants, body)
+        return MODIFIED_FIELD in validated(map_order, body)
 
 
 def validated(validate, body: bytes) -> dict:
@@ -65,3 +66,9 @@ def _shop_object(payload: object) -> None:
     """app/uninstalled carries the shop: an object is all Storelink needs of it."""
     if not isinstance(payload, dict):
         raise MappingError("(body)", "must be a JSON object")
+
+
+def _product_and_variants(payload: object) -> None:
+    map_product(payload)  # first: it names a field of the product itself (an order's line_items, say)
+    for item, parent in variants_of(payload)[1:]:
+        map_product(item, parent=parent)
