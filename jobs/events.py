@@ -181,7 +181,8 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
             if connection.deleted_at is None
         }
-        applied, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
+        collapsed = collapse(events, lambda event: _change_time(connections, event))
+        applied, refused = store_apart(session, collapsed, lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
     ask_the_store(redis, [hint for _, hints, _ in applied for hint in hints])
     # A store may send no webhook for a variation's parent, whose price range and stock changed with it.
@@ -193,6 +194,11 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
     return len(events)
+
+
+def _change_time(connections: dict[str, Connection], event: Event) -> str:
+    connection = connections.get(event.connection_id)
+    return connector_for(connection.external_system).deliveries.change_time(event.payload) if connection else ""
 
 
 def _apply_events(

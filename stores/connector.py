@@ -160,6 +160,11 @@ class Deliveries(ABC):
     def topic(self, header: str) -> Topic | None:
         """The topic the header names, or None for one Storelink does not take."""
 
+    def change_time(self, payload: Any) -> str:
+        """The body's modification time as text that sorts in time order, "" when it has none: of two
+        versions of a record in one batch, the drain keeps the later (`jobs.batching.collapse`)."""
+        return ""
+
     @abstractmethod
     def check(self, topic: Topic, body: bytes) -> bool:
         """Check the body as the drain will map it; True when it carries a modification time.

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from jobs.batching import collapse
+from jobs.buffer import Event
 from stores.connector import APP, Topic
 from stores.errors import MappingError, SignatureError
 from stores.registry import connector_for
@@ -121,3 +123,13 @@ def test_the_form_shows_shopifys_own_help():
     assert CONNECTOR.fields["secret"].label == "API secret key or Client secret"
     assert "myshopify.com" in CONNECTOR.fields["api_url"].placeholder
     assert set(CONNECTOR.texts) == {"what_to_connect", "new_keys", "replace_keys", "secret_format", "webhooks_place"}
+
+
+def test_of_two_versions_in_one_batch_the_later_change_is_kept_across_an_offset_change():
+    # 01:30 EDT is 05:30 UTC; 01:10 EST, after the clocks went back, is 06:10 UTC: later, though it reads earlier.
+    before = Event("c", "order", "updated", "2026-11-01T06:11:00", {"id": 1, "updated_at": "2026-11-01T01:30:00-04:00"})
+    after = Event("c", "order", "updated", "2026-11-01T06:11:01", {"id": 1, "updated_at": "2026-11-01T01:10:00-05:00"})
+    for arrival in ([before, after], [after, before]):
+        kept = collapse(arrival, lambda event: DELIVERIES.change_time(event.payload))
+        assert [event.payload["updated_at"] for event in kept] == ["2026-11-01T01:10:00-05:00"]
+    assert DELIVERIES.change_time({"id": 1}) == DELIVERIES.change_time({"updated_at": "yesterday"}) == ""

@@ -8,6 +8,7 @@ deleted: the connection needs attention.
 """
 
 import json
+from datetime import UTC, datetime
 
 from stores import signatures
 from stores.connector import APP, Deliveries, Topic
@@ -43,6 +44,14 @@ class ShopifyDeliveries(Deliveries):
 
     def topic(self, header: str) -> Topic | None:
         return TOPICS.get(header)
+
+    def change_time(self, payload) -> str:
+        # Webhook times carry the shop's offset, which changes with daylight saving: compared in UTC.
+        value = payload.get(MODIFIED_FIELD) if isinstance(payload, dict) else None
+        try:
+            return datetime.fromisoformat(value).astimezone(UTC).isoformat() if isinstance(value, str) else ""
+        except ValueError:
+            return ""
 
     def check(self, topic: Topic, body: bytes) -> bool:
         if topic.resource == APP:
