@@ -51,8 +51,12 @@ def shop(clock):
 
 
 @pytest.fixture
-def client(shop):
-    app = shop.create_legacy_app(scopes=["read_orders", "read_products"])
+def app(shop):
+    return shop.create_legacy_app(scopes=["read_orders", "read_all_orders", "read_products"])
+
+
+@pytest.fixture
+def client(shop, app):
     graphql = GraphqlClient(shop, app.access_token)
     yield graphql
     graphql.session.close()
@@ -178,6 +182,17 @@ def test_reconciliation_confirms_only_what_the_shop_no_longer_has(shop, client):
         (str(cup["id"]), None), (str(cup["variants"][0]["id"]), str(cup["id"])),
     ]
     assert walks.missing_ids(client, "products", candidates) == sorted([str(cup["id"]), str(cup["variants"][0]["id"])])
+
+
+def test_without_read_all_orders_no_order_is_confirmed_gone(shop, client, app, clock):
+    old = shop.create_order()
+    clock.advance(61 * 86400)  # older than the 60 days Shopify shows without read_all_orders
+    gone = shop.create_order()
+    shop.delete_order(gone["id"])
+    candidates = [(str(old["id"]), None), (str(gone["id"]), None)]
+    assert walks.missing_ids(client, "orders", candidates) == [str(gone["id"])]
+    shop.set_scopes(app, ["read_orders", "read_products"])
+    assert walks.missing_ids(client, "orders", candidates) == []
 
 
 def test_read_record_answers_the_record_now_or_none_once_deleted(shop, client):
