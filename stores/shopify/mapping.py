@@ -20,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from stores.errors import MappingError
+from stores.readers import REQUIRED, ROOT_FIELD, format_money, read_id, read_object
 from stores.shopify.fields import REST, dialect_of, read_gid
 from stores.shopify.shapes import ORDER, PRODUCT, VARIANT
-from stores.woocommerce.readers import REQUIRED, ROOT_FIELD, format_money, read_id, read_object
 
 # Our product types: a Shopify product is what its variants are sold as (WooCommerce's
 # "variable"); each variant, the thing a line item names, is a "variation" with the product as parent.

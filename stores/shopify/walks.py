@@ -23,9 +23,9 @@ from typing import Any
 
 from stores.connector import IdPage, Page, Walk
 from stores.errors import UNEXPECTED_RESPONSE, MappingError, StoreError
+from stores.readers import read_utc
 from stores.shopify import queries
 from stores.shopify.fields import gid, read_gid
-from stores.woocommerce.readers import read_utc
 
 log = logging.getLogger(__name__)
 
