@@ -298,3 +298,28 @@ def test_deleted_id_refuses_a_body_without_an_id():
     with pytest.raises(MappingError) as raised:
         deleted_id({"admin_graphql_api_id": None})
     assert raised.value.field == "id"
+
+
+def test_graphql_amounts_without_trailing_zeros_are_written_at_the_currencys_scale():
+    node = edited(NODE_ORDER, ["totalPriceSet", "shopMoney", "amount"], "21.9")
+    node = edited(node, ["totalTaxSet", "shopMoney", "amount"], "0.0")
+    rest = edited(REST_ORDER, ["total_price_set", "shop_money", "amount"], "21.90")
+    assert map_order(node) == map_order(rest)
+    assert (map_order(node)["total"], map_order(node)["total_tax"]) == ("21.90", "0.00")
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "written"),
+    [("JPY", "1000.0", "1000"), ("KWD", "1.5", "1.500"), ("EUR", "7", "7.00"), ("JPY", "1000.5", "1000.5"),
+     ("usd", "7", "7"), (None, "7.0", "7.0")],
+)
+def test_amounts_are_rescaled_only_by_zeros(currency, amount, written):
+    node = edited(dict(NODE_ORDER, currencyCode=currency), ["totalPriceSet", "shopMoney", "amount"], amount)
+    assert map_order(node)["total"] == written
+
+
+def test_variant_prices_take_the_shops_currency_when_given():
+    variant = dict(NODE_VARIANT, price="8.9", compareAtPrice="12.0")
+    assert map_product(variant, "8012345678001")["price"] == "8.9"
+    record = map_product(variant, "8012345678001", currency="USD")
+    assert (record["price"], record["regular_price"], record["sale_price"]) == ("8.90", "12.00", "8.90")
