@@ -6,9 +6,9 @@ reader of each shape, a `Field` names the value in both, and a `Shape` (a record
 declared once in `shapes.py`) reads a payload of either shape into the same values, so a
 delivery and a poll of the same change map to the same record.
 
-Generic readers (text, integers, money, times) are WooCommerce's (`stores.woocommerce.readers`):
-the same rules (strings as sent, money as canonical decimal text, times in UTC, bounds of
-the columns) hold for every system.
+Generic readers (text, integers, money, times) are the ones every system shares
+(`stores/readers.py`): strings as sent, money as canonical decimal text, times in UTC,
+within the bounds of the columns.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from stores.errors import MappingError
-from stores.woocommerce.readers import (
+from stores.readers import (
     NOT_OBJECT,
     REQUIRED,
     read_id,

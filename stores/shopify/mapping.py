@@ -11,7 +11,7 @@ absent or null (then None, containers empty); a present field of the wrong type 
 `MappingError` naming it as the payload does. Ids are the numeric ids as text; the GID is
 `fields.gid(kind, external_id)` (Order, Product, or ProductVariant for a product record
 with a parent). Money is the shop's money (`shopMoney`), never the buyer's presentment
-money, which the record has no room for.
+money, which the record has no room for, written at its currency's scale (`money.py`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from stores.errors import MappingError
+from stores.readers import REQUIRED, ROOT_FIELD, format_money, read_id, read_object
 from stores.shopify.fields import REST, dialect_of, read_gid
+from stores.shopify.money import in_currency
 from stores.shopify.shapes import ORDER, PRODUCT, VARIANT
-from stores.woocommerce.readers import REQUIRED, ROOT_FIELD, format_money, read_id, read_object
 
 # Our product types: a Shopify product is what its variants are sold as (WooCommerce's
 # "variable"); each variant, the thing a line item names, is a "variation" with the product as parent.
@@ -70,7 +71,7 @@ def map_order(payload: Any) -> dict[str, Any]:
         raise MappingError("variants", NOT_ORDER)
     order = ORDER.read(payload, dialect)
     customer = order["customer"] or {}
-    return {
+    record = {
         "external_id": order["external_id"],
         "number": order["number"],
         "status": order_status(order["financial_status"], order["fulfillment_status"], order["cancelled_at"] is not None),
@@ -107,6 +108,7 @@ def map_order(payload: Any) -> dict[str, Any]:
         "paid_at": None,  # payment times live in transactions, which neither shape carries
         "completed_at": order["closed_at"],
     }
+    return in_currency("order", record, order["currency"])
 
 
 def _address(address: dict[str, Any] | None) -> dict[str, Any]:
@@ -124,8 +126,11 @@ def _line_total(item: dict[str, Any]) -> str | None:
     return format_money(total.copy_abs() if total.is_zero() else total)
 
 
-def map_product(payload: Any, parent: str | int | None = None) -> dict[str, Any]:
+def map_product(payload: Any, parent: str | int | None = None, *, currency: str | None = None) -> dict[str, Any]:
     """Map a product, or with `parent` (the product's id) one of its variants, to our product record.
+
+    `currency`: the shop's (its store facts), at whose scale prices are written; None leaves
+    them as Shopify sent them.
 
     A variant carries its product's `id`, `title`, `status` and `updated_at` under `product`
     (GraphQL's `ProductVariant.product`; `variants_of` adds it to a webhook's variants): the
@@ -138,7 +143,7 @@ def map_product(payload: Any, parent: str | int | None = None) -> dict[str, Any]
     dialect = dialect_of(payload)
     if parent is None:
         product = PRODUCT.read(payload, dialect)
-        return _product_record(product, None, PRODUCT_TYPE, name=product["name"], status=product["status"])
+        return _product_record(product, None, PRODUCT_TYPE, name=product["name"], status=product["status"])  # no prices
     parent = read_id(parent, "parent_external_id")
     variant = VARIANT.read(payload, dialect)
     product = variant["product"]
@@ -153,7 +158,7 @@ def map_product(payload: Any, parent: str | int | None = None) -> dict[str, Any]
     record["stock_quantity"] = variant["stock_quantity"]
     record["price"] = variant["price"]
     record["regular_price"], record["sale_price"] = _regular_and_sale(variant["price"], variant["compare_at_price"])
-    return record
+    return in_currency("product", record, currency)
 
 
 def _product_record(values: dict[str, Any], parent: str | None, kind: str, *, name: str | None, status: str | None) -> dict[str, Any]:

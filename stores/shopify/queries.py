@@ -77,6 +77,8 @@ MORE_VARIANT_IDS = f"""query MoreVariantIds($id: ID!, $after: String) {{
   product(id: $id) {{ variants(first: {VARIANTS_PER_PAGE}, after: $after) {{ {PAGE_INFO} nodes {{ id }} }} }}
 }}"""
 EXISTING = "query Existing($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+# Orders: with the app's scopes, since without read_all_orders older orders are null too.
+EXISTING_ORDERS = "query ExistingOrders($ids: [ID!]!) { nodes(ids: $ids) { id } currentAppInstallation { accessScopes { handle } } }"
 ORDER_NOW = f"query OrderNow($id: ID!) {{ order(id: $id) {{ {ORDER} }} }}"
 PRODUCT_NOW = f"query ProductNow($id: ID!) {{ product(id: $id) {{ {PRODUCT} }} }}"
 VARIANT_NOW = f"query VariantNow($id: ID!) {{ productVariant(id: $id) {{ {VARIANT} product {{ {PRODUCT} }} }} }}"

@@ -6,6 +6,7 @@ are declared, so that a delivery and a poll of the same change give the same rec
 GraphQL names are those `walks.py` asks for: its queries select exactly these fields.
 """
 
+from stores.readers import read_id, read_int, read_money, read_text, read_utc
 from stores.shopify.fields import (
     Field,
     Kind,
@@ -19,7 +20,6 @@ from stores.shopify.fields import (
     same,
     shop_money,
 )
-from stores.woocommerce.readers import read_id, read_int, read_money, read_text, read_utc
 
 TEXT = same(read_text)
 INTEGER = same(read_int)

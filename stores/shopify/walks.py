@@ -16,15 +16,18 @@ missing is confirmed with `nodes(ids:)`, where null means gone, before anything 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stores.connector import IdPage, Page, Walk
 from stores.errors import UNEXPECTED_RESPONSE, MappingError, StoreError
+from stores.readers import read_utc
 from stores.shopify import queries
 from stores.shopify.fields import gid, read_gid
-from stores.woocommerce.readers import read_utc
+
+log = logging.getLogger(__name__)
 
 # One walk per entity, its cursor in the schedule's `cursor` column.
 WALKS = {"orders": (Walk("updated", "cursor"),), "products": (Walk("updated", "cursor"),)}
@@ -32,6 +35,8 @@ WALKS = {"orders": (Walk("updated", "cursor"),), "products": (Walk("updated", "c
 SEARCH_LAG = timedelta(minutes=2)
 # Search times as Shopify's query syntax takes them, in UTC, to the second.
 SEARCH_TIME = "%Y-%m-%dT%H:%M:%SZ"
+# Without it Shopify shows only the last 60 days of orders, and older ones look deleted.
+ALL_ORDERS_SCOPE = "read_all_orders"
 KINDS = {"order": "Order", "product": "Product", "variant": "ProductVariant"}
 
 
@@ -178,16 +183,32 @@ def _kind(entity: str, external_id: str, parent: str | None) -> str:
 
 
 def missing_ids(client, entity: str, candidates: list[tuple[str, str | None]]) -> list[str]:
-    """Of (external id, parent) candidates, those the shop confirms gone: `nodes(ids:)` answers null for them."""
+    """Of (external id, parent) candidates, those the shop confirms gone: `nodes(ids:)` answers null for them.
+
+    Without the `read_all_orders` scope Shopify answers null for orders over 60 days old as
+    well, so then no order is confirmed gone (deletions still come by webhook).
+    """
     gids = [(external_id, gid(_kind(entity, external_id, parent), external_id)) for external_id, parent in candidates]
+    query = queries.EXISTING_ORDERS if entity == "orders" else queries.EXISTING
     gone: list[str] = []
     for start in range(0, len(gids), queries.IDS_PER_LOOKUP):
         batch = gids[start : start + queries.IDS_PER_LOOKUP]
-        found = _answer(client, queries.EXISTING, {"ids": [value for _, value in batch]}).get("nodes")
+        answer = _answer(client, query, {"ids": [value for _, value in batch]})
+        if entity == "orders" and ALL_ORDERS_SCOPE not in _scopes(answer):
+            log.warning("the app lacks %s: orders missing from a full pass are not confirmed deleted", ALL_ORDERS_SCOPE)
+            return []
+        found = answer.get("nodes")
         if not isinstance(found, list) or len(found) != len(batch):
             raise StoreError(UNEXPECTED_RESPONSE, "the shop answered nodes(ids:) with a list of another length")
         gone.extend(external_id for (external_id, _), node in zip(batch, found, strict=True) if node is None)
     return sorted(gone)
+
+
+def _scopes(answer: dict[str, Any]) -> set[str]:
+    """The handles of the app's access scopes in an answer that asked for them."""
+    installation = answer.get("currentAppInstallation")
+    scopes = installation.get("accessScopes") if isinstance(installation, dict) else None
+    return {scope.get("handle") for scope in scopes or [] if isinstance(scope, dict)}
 
 
 def read_record(client, resource: str, external_id: str, parent: str | None) -> tuple[dict, str | None] | None:
