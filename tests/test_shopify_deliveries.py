@@ -133,3 +133,11 @@ def test_of_two_versions_in_one_batch_the_later_change_is_kept_across_an_offset_
         kept = collapse(arrival, lambda event: DELIVERIES.change_time(event.payload))
         assert [event.payload["updated_at"] for event in kept] == ["2026-11-01T01:10:00-05:00"]
     assert DELIVERIES.change_time({"id": 1}) == DELIVERIES.change_time({"updated_at": "yesterday"}) == ""
+
+
+def test_product_prices_are_written_at_the_shop_currencys_decimals_from_the_store_facts():
+    product = {"id": 632910392, "title": "Mug", "status": "active", "updated_at": "2026-11-27T05:00:00-05:00"}
+    variant = {"id": 808950810, "price": "900.00", "updated_at": "2026-11-27T05:00:00-05:00", "product": product}
+    assert CONNECTOR.map_record("product", variant, "632910392", {"currency": "JPY"})["price"] == "900"
+    assert CONNECTOR.map_record("product", variant, "632910392", {"currency": "USD"})["price"] == "900.00"
+    assert CONNECTOR.map_record("product", product, None, {})["deleted"] is False

@@ -52,7 +52,7 @@ def test_a_legacy_apps_admin_token_verifies_and_records_the_shop(shop):
     verification = verify_shop(shop.base_url + "/admin", app.access_token, app.secret, options(shop))
     assert verification.api_url == shop.base_url
     assert verification.auth_mode == "admin_token"
-    assert verification.store["currency"] == "USD"
+    assert (verification.store["currency"], verification.store["price_decimals"]) == ("USD", 2)
     assert verification.store["myshopify_domain"].endswith(".myshopify.com")
 
 

@@ -25,7 +25,7 @@ from stores.shopify.client import ShopifyClient
 from stores.shopify.deliveries import ShopifyDeliveries
 from stores.shopify.mapping import deleted_id, map_order, map_product, variants_of
 from stores.shopify.tokens import ADMIN_TOKEN, ADMIN_TOKEN_PREFIX, CLIENT_CREDENTIALS
-from stores.shopify.verify import STORE_FACTS_QUERY, normalize_api_url, store_facts, verify_shop
+from stores.shopify.verify import CURRENCY_FACT, STORE_FACTS_QUERY, normalize_api_url, store_facts, verify_shop
 
 _NO_SPACE = re.compile(r"^\S+$")
 # The prefix of an admin-created app's API secret key: it belongs in Secret, not Access token.
@@ -169,7 +169,8 @@ class ShopifyConnector(Connector):
     # -- records ------------------------------------------------------------------------
 
     def map_record(self, resource: str, payload: Any, parent: str | None = None, store: Mapping[str, Any] | None = None) -> dict:
-        record = map_order(payload) if resource == "order" else map_product(payload, parent=parent)
+        currency = (store or {}).get(CURRENCY_FACT)  # product prices are written at the shop currency's decimals
+        record = map_order(payload) if resource == "order" else map_product(payload, parent=parent, currency=currency)
         record.setdefault("deleted", False)  # Shopify deletes for good: a record it sends is live
         return record
 

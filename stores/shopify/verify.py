@@ -13,11 +13,15 @@ from stores.connector import StoreOptions, Verification
 from stores.shopify import errors
 from stores.shopify.client import ShopifyClient
 from stores.shopify.errors import StoreError
+from stores.shopify.money import decimals_of
 
 SHOP_SUFFIX = ".myshopify.com"
 SHOP_QUERY = "shop { name myshopifyDomain currencyCode ianaTimezone }"
 VERIFY_QUERY = f"{{ {SHOP_QUERY} currentAppInstallation {{ accessScopes {{ handle }} }} }}"
 STORE_FACTS_QUERY = f"{{ {SHOP_QUERY} }}"
+# Store facts mapping reads: the shop's currency, and its number of decimals (as WooCommerce's `price_decimals`).
+CURRENCY_FACT = "currency"
+PRICE_DECIMALS_FACT = "price_decimals"
 READ_ORDERS, READ_PRODUCTS, READ_ALL_ORDERS = "read_orders", "read_products", "read_all_orders"
 REQUIRED_SCOPES = (READ_ORDERS, READ_PRODUCTS)
 # Without read_all_orders, Shopify returns only the orders of the last 60 days.
@@ -79,13 +83,17 @@ def missing_scopes(granted: set[str], order_start: datetime | None, now: datetim
 
 
 def store_facts(data: dict) -> dict:
-    """What a connection keeps of the shop: its name, permanent domain, currency and time zone."""
+    """What a connection keeps of the shop: its name, permanent domain, currency (and its decimals) and time zone."""
     shop = data.get("shop")
     if not isinstance(shop, dict) or not isinstance(shop.get("currencyCode"), str):
         raise StoreError(errors.UNEXPECTED_RESPONSE, "Shopify answered without the shop's currency")
     facts = {"name": shop.get("name"), "myshopify_domain": shop.get("myshopifyDomain"),
-             "currency": shop["currencyCode"], "timezone": shop.get("ianaTimezone")}
-    return {key: value for key, value in facts.items() if isinstance(value, str)}
+             CURRENCY_FACT: shop["currencyCode"], "timezone": shop.get("ianaTimezone")}
+    kept: dict = {key: value for key, value in facts.items() if isinstance(value, str)}
+    decimals = decimals_of(shop["currencyCode"])
+    if decimals is not None:
+        kept[PRICE_DECIMALS_FACT] = decimals
+    return kept
 
 
 def _scopes(data: dict) -> set[str]:
