@@ -16,6 +16,7 @@ from db.models import Connection
 from jobs.context import job_transaction
 from jobs.queues import redis_for
 from jobs.store_trouble import ExpectedFailure, explain
+from stores.registry import connector_for, is_known
 from stores.woocommerce.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,15 @@ def register_connection_webhooks(connection_id: str) -> dict[str, str]:
     """Register the connection's webhooks; answer each topic's status ({} once it is deleted)."""
     settings = get_settings()
     with job_transaction() as session:
-        name = session.scalar(select(Connection.name).where(Connection.public_id == connection_id))
+        name, system = session.execute(
+            select(Connection.name, Connection.external_system).where(Connection.public_id == connection_id)
+        ).one_or_none() or (None, None)
         service = ConnectionService(settings, session, Vault(settings.secret_key), redis_for(settings))
         try:
             states = service.register_created(connection_id) or []
         except StoreError as error:
-            raise RegistrationIncomplete(f"Registering the webhooks of “{name}” failed: {explain(error)}") from None
+            connector = connector_for(system) if is_known(system) else None
+            raise RegistrationIncomplete(f"Registering the webhooks of “{name}” failed: {explain(error, connector)}") from None
     failed = {state.topic: state.error for state in states if state.error}  # the store's reason
     if failed:
         reasons = "; ".join(f"{topic}: {reason}" for topic, reason in sorted(failed.items()))

@@ -9,6 +9,7 @@ command line show them as written. A failure a store caused is expected: its job
 from dataclasses import dataclass
 from datetime import datetime
 
+from stores.connector import Connector
 from stores.woocommerce import errors
 from stores.woocommerce.errors import StoreError
 
@@ -65,11 +66,12 @@ TLS = Trouble(
     "The store's HTTPS certificate was not accepted",
     "Renew or fix the store's certificate. A store with a private certificate authority needs STORE_CA_BUNDLE.",
 )
+PAUSED = " Polling is paused until then."
 KEYS_REFUSED = Trouble(
     "keys refused",
     "The store refused the API keys",
     "Create new keys in WooCommerce → Settings → Advanced → REST API (Read/Write) and enter them under "
-    "Edit connection. Polling is paused until then.",
+    "Edit connection." + PAUSED,
 )
 NO_PERMISSION = Trouble(
     "keys lack permission",
@@ -128,10 +130,20 @@ def trouble_of(error: StoreError) -> Trouble:
     return UNEXPECTED
 
 
-def explain(error: StoreError) -> str:
-    """Why it failed and what to do, as one paragraph: `The store is not answering (cannot ...). What to do: ...`."""
+def explain(error: StoreError, connector: Connector | None = None) -> str:
+    """Why it failed and what to do, as one paragraph: `The store is not answering (cannot ...). What to do: ...`.
+
+    `connector`: the store's, whose own words say what to do on the store for refused keys
+    (`texts["replace_keys"]`) and missing permissions (`advice`).
+    """
     trouble = trouble_of(error)
-    return f"{trouble.title} ({error.message}). What to do: {trouble.next_step}"
+    next_step = trouble.next_step
+    if connector is not None and trouble is KEYS_REFUSED and "replace_keys" in connector.texts:
+        replace = connector.texts["replace_keys"]
+        next_step = f"{replace[:1].upper()}{replace[1:]} and enter them under Edit connection.{PAUSED}"
+    elif connector is not None and trouble is NO_PERMISSION and error.code in connector.advice:
+        next_step = f"{connector.advice[error.code].next_step} Then verify again under Edit connection."
+    return f"{trouble.title} ({error.message}). What to do: {next_step}"
 
 
 def waiting_for(error: StoreError, retry: int, retries: int, delay: float, resume_at: datetime) -> str:

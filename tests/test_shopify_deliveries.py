@@ -8,8 +8,9 @@ import pytest
 
 from jobs.batching import collapse
 from jobs.buffer import Event
+from jobs.store_trouble import explain
 from stores.connector import APP, Topic
-from stores.errors import MappingError, SignatureError
+from stores.errors import MappingError, SignatureError, StoreError
 from stores.registry import connector_for
 from stores.shopify import deliveries as shopify_deliveries
 from stores.shopify.errors import CODES
@@ -141,3 +142,11 @@ def test_product_prices_are_written_at_the_shop_currencys_decimals_from_the_stor
     assert CONNECTOR.map_record("product", variant, "632910392", {"currency": "JPY"})["price"] == "900"
     assert CONNECTOR.map_record("product", variant, "632910392", {"currency": "USD"})["price"] == "900.00"
     assert CONNECTOR.map_record("product", product, None, {})["deleted"] is False
+
+
+@pytest.mark.parametrize("code", ["invalid_credentials", "insufficient_permissions"])
+def test_a_poll_failing_on_the_shops_credentials_says_what_to_do_in_shopify(code):
+    reason = explain(StoreError(code, "Shopify refused the Client ID and Client secret (HTTP 400)", status=400), CONNECTOR)
+    advice = reason.split("What to do: ")[1]
+    assert "WooCommerce" not in advice and "Edit connection" in advice
+    assert "Dev Dashboard" in advice
