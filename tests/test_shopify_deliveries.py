@@ -150,3 +150,10 @@ def test_a_poll_failing_on_the_shops_credentials_says_what_to_do_in_shopify(code
     advice = reason.split("What to do: ")[1]
     assert "WooCommerce" not in advice and "Edit connection" in advice
     assert "Dev Dashboard" in advice
+
+
+def test_a_variant_a_poll_could_not_store_is_retried_as_a_variant():
+    node = {"id": "gid://shopify/ProductVariant/808950810", "parent_id": "632910392"}
+    assert CONNECTOR.delivered_items("product", node) == [({"id": "gid://shopify/ProductVariant/808950810"}, "632910392")]
+    assert [parent for _, parent in CONNECTOR.delivered_items("product", PRODUCT)] == [None, "632910392"]
+    assert CONNECTOR.delivered_items("order", ORDER) == [(ORDER, None)]

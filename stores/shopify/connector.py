@@ -177,6 +177,10 @@ class ShopifyConnector(Connector):
     def delivered_items(self, resource: str, payload: Any) -> list[tuple[Any, str | None]]:
         if resource != "product":
             return [(payload, None)]
+        if isinstance(payload, dict) and payload.get("parent_id") is not None:
+            # A variant a poll could not store, retried alone: jobs.polls names its product as `parent_id`.
+            variant = {key: value for key, value in payload.items() if key != "parent_id"}
+            return [(variant, str(payload["parent_id"]))]
         try:
             return variants_of(payload)  # the product, then each variant with the product as parent
         except MappingError:
