@@ -126,3 +126,31 @@ def test_a_product_delivery_stores_the_product_and_each_of_its_variants(service,
 
     variants = wait_until(stored_skus, timeout=30, what="the delivered product's variants stored")
     assert {variants[sku]["parent_external_id"] for sku in ("CUP-S", "CUP-L")} == {str(cup["id"])}
+
+
+def test_newest_wins_duplicates_are_absorbed_deletions_confirmed_and_webhooks_healed(service, shop):
+    app = shop.create_legacy_app(scopes=SCOPES)
+    connection_id = connect(service, shop, app.access_token, app.secret)
+    first_polls(service, connection_id)
+    shop.duplicate_probability = 1.0  # every delivery sent twice, as Shopify may
+    order = shop.create_order(line_items=[{"title": "Thing", "price": "5.00", "quantity": 1}])
+    shop.update_order(order["id"], note="first")
+    shop.update_order(order["id"], note="second", financial_status="paid")
+    assert {result.status for result in shop.deliver_pending()} <= {200, 202}
+
+    def stored(status: str):
+        response = api(service, f"/{connection_id}/orders/{order['id']}")
+        return response.json() if response.status_code == 200 and response.json()["status"] == status else None
+
+    wait_until(lambda: stored("processing"), timeout=30, what="the newest version stored")
+    listed = api(service, f"/{connection_id}/orders").json()
+    assert listed["total"] == 1
+
+    shop.delete_order(order["id"])
+    assert {result.status for result in shop.deliver_pending()} <= {200, 202}
+    wait_until(lambda: api(service, f"/{connection_id}/orders/{order['id']}").json()["deleted"],
+               timeout=30, what="the deletion confirmed with the shop and stored")
+
+    shop.webhooks.remove(next(s for s in shop.subscriptions(app) if s.topic == "ORDERS_UPDATED").id)
+    requests.post(f"{service}/api/connections/{connection_id}/sync", headers=ADMIN, json={"entity": "orders"}, timeout=10)
+    wait_until(lambda: len(shop.subscriptions(app)) == 7, timeout=30, what="the poll re-subscribes the lost topic")
