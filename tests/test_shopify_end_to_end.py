@@ -27,9 +27,15 @@ def shop():
 
 
 @pytest.fixture
-def service(start_service, shop):
+def running(start_service, shop):
+    """web + worker + clock, reaching the emulated shop as a real one."""
     extra = {**subprocess_environment(), "STORE_CA_BUNDLE": shop.ca_file}
-    return start_service(web=True, workers=1, clock=True, extra=extra).url
+    return start_service(web=True, workers=1, clock=True, extra=extra)
+
+
+@pytest.fixture
+def service(running):
+    return running.url
 
 
 def api(service: str, path: str) -> requests.Response:
@@ -62,12 +68,14 @@ def first_polls(service: str, connection_id: str) -> dict[str, str]:
     return wait_until(finished, timeout=60, what="first polls")
 
 
-def test_a_shop_delivers_and_is_polled_into_stored_orders_and_products(service, shop):
-    app = shop.create_legacy_app(scopes=SCOPES)
+@pytest.mark.parametrize("kind", ["legacy", "dev_dashboard"])
+def test_a_shop_delivers_and_is_polled_into_stored_orders_and_products(running, service, shop, kind):
+    app = shop.create_legacy_app(scopes=SCOPES) if kind == "legacy" else shop.create_dev_app(scopes=SCOPES)
     mug = shop.create_product(title="Mug", variants=[{"sku": "MUG-1", "price": "8.99"}])
-    connection_id = connect(service, shop, app.access_token, app.secret)
+    connection_id = connect(service, shop, app.access_token or app.client_id, app.secret)
     detail = api(service, f"/{connection_id}").json()
     assert detail["api_url"] == shop.base_url
+    assert detail["auth_mode"] == ("admin_token" if kind == "legacy" else "client_credentials")
     topics = sorted(s.topic for s in shop.subscriptions(app))
     assert topics == sorted(["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_DELETE", "PRODUCTS_CREATE",
                              "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "APP_UNINSTALLED"])
@@ -89,6 +97,10 @@ def test_a_shop_delivers_and_is_polled_into_stored_orders_and_products(service, 
     products = api(service, f"/{connection_id}/products").json()["items"]
     assert str(mug["id"]) in {item["external_id"] for item in products}
     assert "MUG-1" in {item["sku"] for item in products}
+    output = "".join(log.read_text(errors="replace") for log in running.processes.logs.glob("*.log"))
+    assert "store POST" in output  # the logs are there, and say what was asked
+    assert app.secret not in output
+    assert not [token for token in shop.apps.tokens if token in output]  # granted or pasted, never logged
 
 
 def test_hostile_deliveries_are_refused_and_an_uninstall_needs_attention(service, shop):
