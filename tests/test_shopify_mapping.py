@@ -207,6 +207,12 @@ def test_products_and_variants():
     assert red["modified_at"] == datetime(2026, 5, 2, 13, tzinfo=UTC)
 
 
+def test_a_customer_without_an_id_is_a_guest():
+    assert map_order(edited(REST_ORDER, ["customer"], {"email": "x@example.com"}))["customer"]["external_id"] is None
+    assert map_order(dict(NODE_ORDER, customer=None))["customer"] == {
+        "external_id": None, "email": "ann@example.com", "first_name": None, "last_name": None}
+
+
 def test_the_gid_is_derived_from_the_stored_id():
     assert gid("Order", map_order(REST_ORDER)["external_id"]) == REST_ORDER["admin_graphql_api_id"]
 

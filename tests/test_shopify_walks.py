@@ -69,13 +69,16 @@ def walk(client, entity, since=None, until=START + timedelta(days=30)):
 
 def test_every_query_costs_at_most_the_single_query_limit(shop, client):
     mug = shop.create_product(title="Mug", variants=[{"sku": f"M-{n}", "price": "1.00"} for n in range(30)])
-    shop.create_order(line_items=[{"variant_id": variant["id"], "quantity": 1} for variant in mug["variants"][:8]])
+    order = shop.create_order(line_items=[{"variant_id": variant["id"], "quantity": 1} for variant in mug["variants"][:8]])
+    walks.read_record(client, "order", str(order["id"]), None)
+    walks.read_record(client, "product", str(mug["id"]), None)
+    walks.read_record(client, "product", str(mug["variants"][0]["id"]), str(mug["id"]))
     walk(client, "orders")
     walk(client, "products")
     list(walks.id_pages(client, "orders", order_start=ORDER_START))
     list(walks.id_pages(client, "products", order_start=ORDER_START))
     walks.missing_ids(client, "orders", [(str(n), None) for n in range(1, 300)])
-    assert client.costs and max(client.costs) <= queries.MAX_QUERY_COST
+    assert len(client.costs) >= 12 and max(client.costs) <= queries.MAX_QUERY_COST
 
 
 def test_orders_are_paged_oldest_change_first_past_250(shop, client, clock):

@@ -72,7 +72,8 @@ ADDRESS = Shape(
 )
 
 CUSTOMER = Shape(
-    Field("external_id", "id", "id", ids("Customer"), required=True),
+    # Shopify may redact a customer for an app without access to customer data: no id is null.
+    Field("external_id", "id", "id", Kind(nullable(read_id), nullable(read_gid("Customer")))),
     Field("email", "email", "email", TEXT),
     Field("first_name", "first_name", "firstName", TEXT),
     Field("last_name", "last_name", "lastName", TEXT),
