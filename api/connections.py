@@ -42,7 +42,8 @@ def verify():
     fields = load_body(VerifyInput())
     try:
         verification = connection_service().verify(
-            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"],
+            order_start=fields.get("order_start"),
         )
     except StoreError as error:
         return jsonify(_VERIFICATION.dump({"ok": False, "error": error.to_dict()}))

@@ -5,7 +5,7 @@ The admin API (and any later console) calls these; no other layer repeats their 
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -97,13 +97,13 @@ class ConnectionService:
 
     # -- verifying -----------------------------------------------------------------------
 
-    def verify(self, api_url: str, access_token: str, secret: str, *, system: str) -> Verification:
-        """Check the store (of `system`) without saving anything; StoreError says why it failed."""
+    def verify(self, api_url: str, access_token: str, secret: str, *, system: str, order_start: datetime | None = None) -> Verification:
+        """Check the store (of `system`, orders from `order_start`) without saving anything; StoreError says why it failed."""
         try:
             check_store_url(api_url, allow_private=self.settings.allow_private_store_urls)
         except StoreUrlError as error:
             raise FieldErrors({"api_url": [str(error)]}) from None
-        return connector_for(system).verify(api_url, access_token, secret, self.store_options())
+        return connector_for(system).verify(api_url, access_token, secret, self.store_options(), order_start=order_start)
 
     # -- changing ------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class ConnectionService:
         """Verify, save with every webhook `registering`, queue their registration (each ping may take seconds)
         with the `queue_registration(public_id, job_timeout=...)` given; a refusal saves and queues nothing."""
         system = fields["external_system"]
-        verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"], system=system)
+        verification = self.verify(fields["api_url"], fields["access_token"], fields["secret"], system=system, order_start=fields.get("order_start"))
         connector = connector_for(system)
         public_id = new_public_id(PUBLIC_ID_BYTES)
         url = delivery_url(self.settings.public_url, system, public_id)
@@ -174,7 +174,7 @@ class ConnectionService:
         secret = changes.get("secret") or self.vault.decrypt(connection.secret_encrypted)
         self.release()
         connector = connector_for(connection.external_system)
-        verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret, system=connector.system)
+        verification = self.verify(changes.get("api_url", connection.api_url), access_token, secret, system=connector.system, order_start=changes.get("order_start", connection.order_start))
         other = connection_with_fingerprint(self.session, store_key_fingerprint(verification.api_url, access_token, connector.system))
         if other is not None and other.id != connection.id:
             raise DuplicateStore(other)  # before the old store's webhooks go

@@ -30,4 +30,4 @@ def url_text(url: str | None) -> Markup:
 @bp.app_template_filter("store_trouble")
 def store_trouble(error: StoreError, system: str) -> str:
     """What went wrong with `system`'s store and what to do, as jobs say it (`jobs.store_trouble`)."""
-    return explain(error, connector_for(system).texts)
+    return explain(error, connector_for(system))

@@ -19,7 +19,7 @@ from connections.service import FieldErrors
 from console.advice import advice_for
 from console.blueprint import bp
 from stores.errors import StoreError
-from stores.registry import DEFAULT_SYSTEM, connector_for
+from stores.registry import CONNECTORS, DEFAULT_SYSTEM, connector_for, is_known
 
 FORM_FIELDS = (
     "name",
@@ -96,16 +96,21 @@ def _form(
         advice=advice_for(failure.code, values.get("external_system") or DEFAULT_SYSTEM) if failure else None,
         verified=store,
         notice=notice,
+        field_help={
+            connector.system: {name: {"label": h.label, "hint": h.hint, "placeholder": h.placeholder} for name, h in connector.fields.items()}
+            for connector in CONNECTORS.values()
+        },
     )
     return page, status
 
 
 @bp.get("/connections/new")
 def new_connection():
-    """The empty form: the default system, orders from today."""
+    """The empty form: the default system (or `?external_system=`), orders from today."""
     session.pop(VERIFIED, None)
     values = dict.fromkeys(FORM_FIELDS, "")
-    values.update(external_system=DEFAULT_SYSTEM, order_start=start_of_today().date().isoformat())
+    system = request.args.get("external_system")
+    values.update(external_system=system if is_known(system) else DEFAULT_SYSTEM, order_start=start_of_today().date().isoformat())
     return _form(values)
 
 
@@ -126,13 +131,14 @@ def _verify(values: dict[str, str]):
         return _form(values, status=422, errors=error.messages)
     try:
         verification = connection_service().verify(
-            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"]
+            fields["api_url"], fields["access_token"], fields["secret"], system=fields["external_system"],
+            order_start=fields.get("order_start"),
         )
     except FieldErrors as error:
         return _form(values, status=422, errors=error.errors)
     except StoreError as error:
         return _form(values, failure=error)
-    store = {key: verification.store.get(key) for key in ("version", "wp_version", "home_url")}
+    store = dict(verification.store)  # what the connector's store_summary names the store by
     session[VERIFIED] = {"fingerprint": fingerprint(fields), "store": {**store, "auth_mode": verification.auth_mode}}
     return _form(values)
 

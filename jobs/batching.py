@@ -6,12 +6,16 @@ holds at most one event per record and can be written in one statement per kind.
 """
 
 from collections import Counter
+from collections.abc import Callable
 
 from jobs.buffer import Event
 
 
-def collapse(events: list[Event]) -> list[Event]:
+def collapse(events: list[Event], change_time: Callable[[Event], str]) -> list[Event]:
     """Per record, keep arrival order but merge runs of full versions into the newest of them.
+
+    `change_time`: an event's modification time as text that sorts in time order (its
+    connector's `Deliveries.change_time`), "" when it carries none.
 
     Deletions (`{"id": N}`, no time) stay where they arrived, between the runs they separate;
     a run that contains a restore stays a restore (one not newer than what is stored makes
@@ -24,7 +28,7 @@ def collapse(events: list[Event]) -> list[Event]:
         ops = runs.setdefault(key, [])
         last = ops[-1] if ops else None
         if event.event != "deleted" and last is not None and last.event != "deleted":
-            newest = max((last, event), key=lambda item: str(item.payload.get("date_modified_gmt") or ""))
+            newest = max((last, event), key=change_time)
             restored = "restored" if "restored" in (last.event, event.event) else newest.event
             ops[-1] = Event(newest.connection_id, newest.resource, restored, max(last.received_at, event.received_at), newest.payload)
             continue

@@ -28,6 +28,7 @@ from jobs.queues import (
     redis_for,
 )
 from jobs.renewal import Renewal
+from stores.connector import APP
 from stores.errors import MappingError
 from stores.registry import connector_for
 
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 RESOURCES = {"order": Order, "product": Product}
 EVENTS = frozenset({"created", "updated", "deleted", "restored"})
 REJECT_ENVELOPE = "jobs.events.reject_envelope"
+# Why a connection whose store uninstalled Storelink's app stops polling (the `app` resource, deleted).
+APP_UNINSTALLED = "the store uninstalled Storelink's app: install it again (or connect new credentials)"
 # An item (payload, parent) the mapper or the database refused, and why.
 Refused = tuple[tuple[dict, str | None], str]
 # A record whose fate only the store can tell (a deletion, a restore): connection id, resource, id.
@@ -47,7 +50,7 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
 
     `received_at` is None for a record a poll found (no webhook delivered it).
     """
-    if resource not in RESOURCES or event not in EVENTS:
+    if (resource not in RESOURCES and resource != APP) or event not in EVENTS:
         raise PermanentJobError(f"unsupported topic {resource}.{event}")
     hints: list[Hint] = []
     with job_transaction() as session:
@@ -69,10 +72,13 @@ def ingest_event(connection_id: str, resource: str, event: str, payload: dict, r
 
 def apply_event(session, connection: Connection, resource: str, event: str, payload: dict, hints: list[Hint]) -> Outcome:
     """Write what one event says to the database, inside the caller's transaction; add to `hints` what the store must decide."""
+    if resource == APP:
+        connection.needs_attention = APP_UNINSTALLED
+        return Outcome.UPDATED
     if event == "deleted":
         hints.append((connection.public_id, resource, connector_for(connection.external_system).deleted_id(resource, payload)))
         return Outcome.ASKED
-    outcomes, refused = store_records(session, connection, resource, [(payload, None)])
+    outcomes, refused = store_records(session, connection, resource, connector_for(connection.external_system).delivered_items(resource, payload))
     if refused:
         raise PermanentJobError(f"{resource} {payload.get('id')}: {refused[0][1]}")
     outcome = next(iter(outcomes.values()), Outcome.SKIPPED)  # none: created before the order start
@@ -175,7 +181,8 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
             for connection in session.scalars(select(Connection).where(Connection.public_id.in_(ids)))
             if connection.deleted_at is None
         }
-        applied, refused = store_apart(session, collapse(events), lambda part: _apply_events(session, connections, part))
+        collapsed = collapse(events, lambda event: _change_time(connections, event))
+        applied, refused = store_apart(session, collapsed, lambda part: _apply_events(session, connections, part))
         _record_last_deliveries(session, connections, events)
     ask_the_store(redis, [hint for _, hints, _ in applied for hint in hints])
     # A store may send no webhook for a variation's parent, whose price range and stock changed with it.
@@ -187,6 +194,11 @@ def store_batch(raw_events: list[bytes], redis, retry_seconds: tuple[int, ...]) 
     for raw in rejected:
         queue(EVENTS_QUEUE, redis).enqueue(REJECT_ENVELOPE, raw.decode("utf-8", "replace"), result_ttl=RESULT_TTL_SECONDS)
     return len(events)
+
+
+def _change_time(connections: dict[str, Connection], event: Event) -> str:
+    connection = connections.get(event.connection_id)
+    return connector_for(connection.external_system).deliveries.change_time(event.payload) if connection else ""
 
 
 def _apply_events(
@@ -215,11 +227,15 @@ def _apply_round(
         connection = connections.get(event.connection_id)
         if connection is None:
             continue  # removed since: its events go with it
+        if event.resource == APP:
+            connection.needs_attention = APP_UNINSTALLED
+            continue
         if event.event == "deleted":
             deleted = connector_for(connection.external_system).deleted_id(event.resource, event.payload)
             hints.append((event.connection_id, event.resource, deleted))
             continue
-        records, rejected = map_records(connection, event.resource, [(event.payload, None)])
+        items = connector_for(connection.external_system).delivered_items(event.resource, event.payload)
+        records, rejected = map_records(connection, event.resource, items)
         if rejected:
             poisoned.append(event)
         groups[(event.resource, event.event == "restored")] += records

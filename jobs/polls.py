@@ -28,7 +28,7 @@ from jobs.poll_waits import resume_later
 from jobs.queues import enqueue_event, redis_for
 from jobs.store_trouble import ExpectedFailure, explain
 from stores.connector import ENTITY_OF, IdPage, Page, StoreClient, Walk
-from stores.errors import UNREACHABLE, StoreError
+from stores.errors import INVALID_CREDENTIALS, UNREACHABLE, StoreError
 from stores.prefetch import prefetched
 from stores.registry import connector_for
 
@@ -61,7 +61,7 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
         if attempt == 1:
             run.status, run.started_at = RUN_RUNNING, utcnow()
         run.error, pages_before = None, run.pages_done  # no longer waiting
-        name, entity, system = connection.name, run.entity, connection.external_system
+        name, entity, connector = connection.name, run.entity, connector_for(connection.external_system)
     poll = _Poll(settings, run_id)
     try:
         poll.run()
@@ -73,8 +73,8 @@ def run_sync(run_id: str, attempt: int = 1) -> dict:
     except StoreError as error:
         if (waiting := resume_later(settings, run_id, attempt, pages_before, error)) is not None:
             return waiting
-        reason = explain(error, connector_for(system).texts)
-        attention = f"the store refused the API keys: {error.message}" if error.status == 401 else None
+        reason = explain(error, connector)
+        attention = f"the store refused the API keys: {error.message}" if error.code == INVALID_CREDENTIALS else None
         poll.fail(reason, attention=attention)
         raise PollFailed(f"Polling {entity} of “{name}” failed: {reason}") from None
     except Exception as error:

@@ -60,7 +60,7 @@ def refresh_records(connection_id: str, resource: str, external_ids: list[str]) 
     except StoreError as error:
         raise StoreUnavailable(
             f"Asking the store of “{connection.name}” about {resource} {', '.join(external_ids[:5])} failed: "
-            f"{explain(error, connector.texts)}"
+            f"{explain(error, connector)}"
         ) from None
     outcomes: dict[str, str] = {}
     with job_transaction() as session:

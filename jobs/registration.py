@@ -45,7 +45,8 @@ def register_connection_webhooks(connection_id: str) -> dict[str, str]:
         try:
             states = service.register_created(connection_id) or []
         except StoreError as error:
-            raise RegistrationIncomplete(f"Registering the webhooks of “{name}” failed: {explain(error, _texts(system))}") from None
+            connector = connector_for(system) if is_known(system) else None
+            raise RegistrationIncomplete(f"Registering the webhooks of “{name}” failed: {explain(error, connector)}") from None
     failed = {state.topic: state.error for state in states if state.error}  # the store's reason
     if failed:
         reasons = "; ".join(f"{topic}: {reason}" for topic, reason in sorted(failed.items()))
@@ -55,8 +56,3 @@ def register_connection_webhooks(connection_id: str) -> dict[str, str]:
         )
     log.info("webhooks of %s registered", connection_id)
     return {state.topic: state.status for state in states}
-
-
-def _texts(system: str | None) -> dict[str, str]:
-    """The connection's connector's words for what to do (none when the connection is gone)."""
-    return connector_for(system).texts if is_known(system) else {}

@@ -6,11 +6,11 @@ command line show them as written. A failure a store caused is expected: its job
 `ExpectedFailure`, which the worker logs as one warning line, without a traceback.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from stores import errors
+from stores.connector import Connector
 from stores.errors import StoreError
 
 # The ExpectedFailure classes by dotted name, as a failed job's last line names them; listed
@@ -37,8 +37,6 @@ class Trouble:
     waiting: str
     title: str
     next_step: str
-    # The connector's words for the next step, where the system decides it (`Connector.texts`).
-    text_key: str | None = None
 
 
 TRY_AGAIN = "The next scheduled poll tries again; Sync now once the store is back."
@@ -68,18 +66,17 @@ TLS = Trouble(
     "The store's HTTPS certificate was not accepted",
     "Renew or fix the store's certificate. A store with a private certificate authority needs STORE_CA_BUNDLE.",
 )
+PAUSED = " Polling is paused until then."
 KEYS_REFUSED = Trouble(
     "keys refused",
     "The store refused the API keys",
-    "Create new API keys in the store's admin and enter them under Edit connection. Polling is paused until then.",
-    "keys_refused",
+    "Create new API keys in the store's admin and enter them under Edit connection." + PAUSED,
 )
 NO_PERMISSION = Trouble(
     "keys lack permission",
     "The API keys lack permission",
     "In the store's admin, give the API keys the permissions Storelink needs, or create keys that have them "
     "(Edit connection).",
-    "no_permission",
 )
 REDIRECTED = Trouble(
     "store redirects",
@@ -90,7 +87,6 @@ NOT_FOUND = Trouble(
     "REST API not found",
     "The store's REST API did not find what Storelink asked for",
     "Check the API URL and that the store's API is switched on (Edit connection).",
-    "api_not_found",
 )
 UNEXPECTED = Trouble(
     "unexpected answer",
@@ -103,7 +99,7 @@ BY_CODE = {
     errors.INVALID_CREDENTIALS: KEYS_REFUSED,
     errors.INSUFFICIENT_PERMISSIONS: NO_PERMISSION,
 }
-# The codes every system shares; any other is a system's own "this is not the store's API" (a store that is not of its system).
+# The codes every system shares; any other is a system's own "this is not its API" (connector.advice).
 SHARED_CODES = frozenset({*BY_CODE, errors.UNREACHABLE, errors.UNEXPECTED_RESPONSE})
 
 
@@ -135,11 +131,21 @@ def trouble_of(error: StoreError) -> Trouble:
     return UNEXPECTED
 
 
-def explain(error: StoreError, texts: Mapping[str, str] | None = None) -> str:
-    """Why it failed and what to do, as one paragraph: `The store is not answering (cannot ...). What to do: ...`;
-    `texts` (the connection's connector's) say the next step where the system decides it."""
+def explain(error: StoreError, connector: Connector | None = None) -> str:
+    """Why it failed and what to do, as one paragraph: `The store is not answering (cannot ...). What to do: ...`.
+
+    `connector`: the store's, whose own words say what to do on the store for refused keys
+    (`texts["replace_keys"]`) and missing permissions (`advice`).
+    """
     trouble = trouble_of(error)
-    next_step = (texts or {}).get(trouble.text_key or "", trouble.next_step)
+    next_step = trouble.next_step
+    if connector is not None and trouble is KEYS_REFUSED and "replace_keys" in connector.texts:
+        replace = connector.texts["replace_keys"]
+        next_step = f"{replace[:1].upper()}{replace[1:]} and enter them under Edit connection.{PAUSED}"
+    elif connector is not None and trouble is NO_PERMISSION and error.code in connector.advice:
+        next_step = f"{connector.advice[error.code].next_step} Then verify again under Edit connection."
+    elif connector is not None and trouble is NOT_FOUND and "api_not_found" in connector.texts:
+        next_step = connector.texts["api_not_found"]
     return f"{trouble.title} ({error.message}). What to do: {next_step}"
 
 

@@ -26,6 +26,9 @@ from stores.errors import RetryPolicy
 RESOURCES = ("order", "product")
 ENTITY_OF = {"order": "orders", "product": "products"}
 EVENTS = ("created", "updated", "deleted", "restored")
+# A delivery about the store's installation of Storelink's app rather than a record: its
+# `deleted` (Shopify's app/uninstalled) makes the connection need attention (`jobs.events`).
+APP = "app"
 # Webhook statuses every connector reports: the one in which a store delivers, and one for a
 # topic the store would not register (its error says why). Others are the store's own words.
 WEBHOOK_ACTIVE = "active"
@@ -93,7 +96,7 @@ class WebhookState:
 class Topic:
     """What a delivery is about: a resource and what happened to it."""
 
-    resource: str  # one of RESOURCES
+    resource: str  # one of RESOURCES, or APP
     event: str  # one of EVENTS
 
 
@@ -157,6 +160,11 @@ class Deliveries(ABC):
     def topic(self, header: str) -> Topic | None:
         """The topic the header names, or None for one Storelink does not take."""
 
+    def change_time(self, payload: Any) -> str:
+        """The body's modification time as text that sorts in time order, "" when it has none: of two
+        versions of a record in one batch, the drain keeps the later (`jobs.batching.collapse`)."""
+        return ""
+
     @abstractmethod
     def check(self, topic: Topic, body: bytes) -> bool:
         """Check the body as the drain will map it; True when it carries a modification time.
@@ -195,8 +203,14 @@ class Connector(ABC):
         """The API URL in the one form stored and compared."""
 
     @abstractmethod
-    def verify(self, api_url: str, access_token: str, secret: str, options: StoreOptions) -> Verification:
-        """Check the store end to end; raise `stores.errors.StoreError` with a diagnosis code when it fails."""
+    def verify(
+        self, api_url: str, access_token: str, secret: str, options: StoreOptions, *, order_start: datetime | None = None
+    ) -> Verification:
+        """Check the store end to end; raise `stores.errors.StoreError` with a diagnosis code when it fails.
+
+        `order_start`: the oldest orders the connection will read (a store may need a
+        permission to reach back that far; None: from now on).
+        """
 
     @abstractmethod
     def client(self, link: StoreLink, options: StoreOptions, *, retry: RetryPolicy | None = None) -> StoreClient:
@@ -236,6 +250,12 @@ class Connector(ABC):
 
         `store`: the facts the connection keeps of its store (`store_facts`), such as its number of decimals.
         """
+
+    def delivered_items(self, resource: str, payload: Any) -> list[tuple[Any, str | None]]:
+        """The records one delivery's body carries, each with its parent's id: the body alone, unless the
+        system nests records in it (Shopify's product deliveries carry every variant). Never raises: a body
+        it cannot split is answered as is, for the mapper to refuse."""
+        return [(payload, None)]
 
     @abstractmethod
     def deleted_id(self, resource: str, payload: Any) -> str:

@@ -1,15 +1,17 @@
 """Every system Storelink connects to, by the `external_system` value that names it."""
 
 from stores.connector import Connector
+from stores.shopify.connector import ShopifyConnector
 from stores.woocommerce.connector import WooCommerceConnector
 
 WOOCOMMERCE = "woocommerce"
+SHOPIFY = "shopify"
 # The connectors, by system; tests may register one of their own (`register`).
-CONNECTORS: dict[str, Connector] = {WOOCOMMERCE: WooCommerceConnector()}
+CONNECTORS: dict[str, Connector] = {WOOCOMMERCE: WooCommerceConnector(), SHOPIFY: ShopifyConnector()}
 # The systems Storelink ships a connector for (`systems()` adds any registered later).
 SYSTEMS = tuple(CONNECTORS)
 # Systems on the roadmap: asked for one, the API says it is not supported yet.
-PLANNED_SYSTEMS = ("shopify", "magento", "fortnox")
+PLANNED_SYSTEMS = ("magento", "fortnox")
 DEFAULT_SYSTEM = WOOCOMMERCE
 
 

@@ -74,7 +74,7 @@ def test_failed_verification_saves_nothing_and_registers_nothing(client, store):
     [
         ({"name": ""}, "name"),
         ({"name": "   "}, "name"),
-        ({"external_system": "shopify"}, "external_system"),
+        ({"external_system": "magento"}, "external_system"),
         ({"external_system": "sap"}, "external_system"),
         ({"api_url": "ftp://shop.example.com"}, "api_url"),
         ({"api_url": "not a url"}, "api_url"),

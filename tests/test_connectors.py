@@ -90,8 +90,8 @@ def post_fake(client, connection_id, payload: dict, *, topic="orders/create", se
 
 def test_the_registry_knows_woocommerce_and_refuses_an_unknown_system_by_name():
     assert connector_for("woocommerce").system == "woocommerce"
-    with pytest.raises(UnknownSystem, match="no connector for external_system 'shopify'; known: woocommerce"):
-        connector_for("shopify")
+    with pytest.raises(UnknownSystem, match="no connector for external_system 'magento'; known: woocommerce, shopify"):
+        connector_for("magento")
     with pytest.raises(UnknownSystem):
         connector_for(None)
 
@@ -100,10 +100,10 @@ def test_a_system_without_a_connector_is_404_like_an_unknown_connection(anonymou
     connection_id = make_connection()
     unknown_id = post_delivery(anonymous, "no-such-connection", load_delivery("02"))
     delivery = load_delivery("02")
-    response = anonymous.post(f"/webhooks/shopify/{connection_id}", data=delivery.body, headers=dict(delivery.headers))
+    response = anonymous.post(f"/webhooks/magento/{connection_id}", data=delivery.body, headers=dict(delivery.headers))
     assert response.status_code == 404
     assert response.json == unknown_id.json
-    assert anonymous.get(f"/webhooks/shopify/{connection_id}").status_code == 404
+    assert anonymous.get(f"/webhooks/magento/{connection_id}").status_code == 404
     assert queued(redis_client) == 0
 
 

@@ -13,10 +13,11 @@ from db.session import transaction
 from jobs import buffer as buffer_module
 from jobs import events as events_module
 from jobs import push as push_module
-from jobs.batching import collapse
+from jobs.batching import collapse as collapse_events
 from jobs.buffer import DRAIN_LOCK_KEY, Event, EventBuffer, envelope, shard_of
 from jobs.events import drain_events
 from jobs.queues import EVENTS_QUEUE
+from stores.registry import connector_for
 from tests.factories import make_connection
 from tests.fixtures import load_delivery
 from tests.guarantees import stored_orders, write_lock
@@ -27,6 +28,11 @@ from tests.test_event_jobs import deliver
 def event(kind: str, order_id: int, modified: str | None = None, arrived: str = "2026-11-27T10:00:00") -> Event:
     payload = {"id": order_id} if modified is None else {"id": order_id, "date_modified_gmt": modified}
     return Event("c", "order", kind, arrived, payload)
+
+
+def collapse(events: list[Event]) -> list[Event]:
+    """Collapsed as the drain does for a WooCommerce connection."""
+    return collapse_events(events, lambda item: connector_for("woocommerce").deliveries.change_time(item.payload))
 
 
 def test_collapse_keeps_the_newest_of_a_run_whatever_the_arrival_order():

@@ -32,6 +32,26 @@
     update();
   }
 
+  // Choosing another system shows its own help for the fields it fills differently.
+  function followSystem(form) {
+    var select = form.querySelector("#external_system");
+    var data = document.getElementById("field-help");
+    if (!select || !data) { return; }
+    var help = JSON.parse(data.textContent);
+    select.addEventListener("change", function () {
+      var fields = help[select.value];
+      if (!fields) { return; }
+      Object.keys(fields).forEach(function (name) {
+        var label = form.querySelector('label[for="' + name + '"]');
+        var hint = document.getElementById(name + "-hint");
+        var input = document.getElementById(name);
+        if (label) { label.textContent = fields[name].label; }
+        if (hint) { hint.textContent = fields[name].hint; }
+        if (input) { input.setAttribute("placeholder", fields[name].placeholder); }
+      });
+    });
+  }
+
   // The same words as the server's run_summary filter.
   function summary(run) {
     if (run.status === "queued") { return "Queued: waiting for a worker"; }
@@ -112,6 +132,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-verify-form]"), gateSave);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-verify-form]"), followSystem);
     Array.prototype.forEach.call(document.querySelectorAll("[data-run-url]"), watch);
   });
 })();

@@ -96,11 +96,7 @@ TEXTS = {
     "webhooks_place": "WooCommerce → Settings → Advanced → Webhooks",
     "secret_format": "Starts with cs_.",
     "what_to_connect": "a WooCommerce store: you need its address and a REST API key with Read/Write permission",
-    # The next step when a job fails for these causes (jobs.store_trouble).
-    "keys_refused": f"Create new keys in {REST_KEYS_PLACE} (Read/Write) and enter them under Edit connection. "
-    "Polling is paused until then.",
-    "no_permission": f"In {REST_KEYS_PLACE}, give the key Read/Write permission for an administrator or shop "
-    "manager, or create one that has it (Edit connection).",
+    # The next step when the store's API is not where Storelink asked (jobs.store_trouble).
     "api_not_found": "Check that WooCommerce is active and that permalinks are not Plain (Settings → Permalinks).",
 }
 
@@ -133,7 +129,9 @@ class WooCommerceConnector(Connector):
     def normalize_api_url(self, api_url: str) -> str:
         return normalize_api_url(api_url)
 
-    def verify(self, api_url: str, access_token: str, secret: str, options: StoreOptions) -> Verification:
+    def verify(
+        self, api_url: str, access_token: str, secret: str, options: StoreOptions, *, order_start: datetime | None = None
+    ) -> Verification:
         return verify_store(
             api_url, access_token, secret, timeout=options.timeout, verify=options.verify, allow_private=options.allow_private
         )

@@ -41,6 +41,10 @@ class WooCommerceDeliveries(Deliveries):
     def topic(self, header: str) -> Topic | None:
         return TOPICS.get(header)
 
+    def change_time(self, payload) -> str:
+        # WooCommerce's GMT times all have one form, so their text sorts in time order.
+        return str(payload.get(MODIFIED_FIELD) or "") if isinstance(payload, dict) else ""
+
     def check(self, topic: Topic, body: bytes) -> bool:
         if topic.event == "deleted":
             return MODIFIED_FIELD in validated(deleted_id, body)

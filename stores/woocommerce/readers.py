@@ -1,5 +1,8 @@
 """Read one field of a WooCommerce record: its value as Storelink stores it, or a `MappingError` naming the field.
 
+The readers every system shares are in `stores/readers.py` (and re-exported here); these are
+WooCommerce's own.
+
 The rules every reader keeps:
 * Absent and null map to None (containers to empty), but for `read_id`: an id is always
   required. Other fields are required where a shape says so (`shapes.py`), not here.
@@ -12,23 +15,38 @@ The rules every reader keeps:
 
 from __future__ import annotations
 
-import math
-import re
-from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
-from config import bounds
 from stores.errors import MappingError
-
-# Field name used in errors about the payload as a whole.
-ROOT_FIELD = "payload"
-
-# Ids, integers and money within the columns' bounds (`config.bounds`), so that what maps is stored:
-# ids up to WordPress's BIGINT(20) UNSIGNED, quantities and stock within a signed BIGINT.
-MAX_ID = bounds.MAX_ID
-MIN_INT, MAX_INT = bounds.INT64_MIN, bounds.INT64_MAX
-MAX_MONEY_DIGITS = bounds.MAX_MONEY_DIGITS
+from stores.readers import (
+    MAX_ID,
+    MAX_INT,
+    MAX_MONEY_DIGITS,
+    MIN_INT,
+    MONEY_PATTERN,
+    NOT_BOOLEAN,
+    NOT_DATETIME,
+    NOT_ID,
+    NOT_INTEGER,
+    NOT_LIST,
+    NOT_MONEY,
+    NOT_OBJECT,
+    NOT_STRING,
+    OUT_OF_RANGE,
+    REQUIRED,
+    ROOT_FIELD,
+    _bounded,
+    format_money,
+    read_bool,
+    read_decimal,
+    read_id,
+    read_int,
+    read_list,
+    read_money,
+    read_object,
+    read_text,
+    read_utc,
+)
 
 # WooCommerce writes 0 for "none": guest customer, no variation, no parent, deleted product.
 NO_REFERENCE = 0
@@ -37,50 +55,43 @@ UNSET_PRICE = ""
 # A variation whose stock is managed by its parent product reports manage_stock "parent".
 MANAGE_STOCK_FROM_PARENT = "parent"
 
-# Money as WooCommerce formats it (wc_format_decimal): optional minus, digits, optional fraction.
-MONEY_PATTERN = r"-?[0-9]+(?:\.[0-9]+)?"
-_MONEY_RE = re.compile(MONEY_PATTERN)
-# Money already in the form `format_money` writes: no leading zeros, no negative zero.
-_CANONICAL_MONEY_RE = re.compile(r"(?!-0+(?:\.0+)?$)-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-# `*_gmt` date-times: "2026-11-27T10:27:37" (no offset: it IS UTC); fraction/offset tolerated.
-_DATETIME_RE = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
-)
-
-# Reasons, shared so that tests and callers can match on them.
-REQUIRED = "is required"
-NOT_OBJECT = "must be an object"
-NOT_LIST = "must be a list"
-NOT_ID = "must be a positive integer id"
+# Reasons of WooCommerce's own.
 NOT_REFERENCE = "must be an integer id or 0"
-NOT_INTEGER = "must be an integer"
-NOT_STRING = "must be a string"
-NOT_BOOLEAN = "must be a boolean"
-NOT_MONEY = "must be a decimal amount"
-NOT_DATETIME = "must be an ISO 8601 date-time"
-OUT_OF_RANGE = "is out of range"
 NO_PARENT = "is required for a variation"
 NOT_VARIATION = "must be 'variation' when a parent is given"
 # The topic that picks the mapper is not signed: each refuses the field only the other record has.
 NOT_ORDER = "must be absent: a body with a product type is a product, not an order"
 NOT_PRODUCT = "must be absent: a body with line items is an order, not a product"
 
-
-def read_object(value: Any, field: str) -> dict[str, Any]:
-    """Require a JSON object."""
-    if not isinstance(value, dict):
-        raise MappingError(field, NOT_OBJECT)
-    return value
-
-
-def read_list(value: Any, field: str) -> list[Any]:
-    """Require a JSON array; absent or null is empty."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MappingError(field, NOT_LIST)
-    return value
+__all__ = [  # the shared readers, re-exported for WooCommerce's modules and tests
+    "ROOT_FIELD",
+    "MAX_ID",
+    "MIN_INT",
+    "MAX_INT",
+    "MAX_MONEY_DIGITS",
+    "MONEY_PATTERN",
+    "REQUIRED",
+    "NOT_OBJECT",
+    "NOT_LIST",
+    "NOT_ID",
+    "NOT_INTEGER",
+    "NOT_STRING",
+    "NOT_BOOLEAN",
+    "NOT_MONEY",
+    "NOT_DATETIME",
+    "OUT_OF_RANGE",
+    "MappingError",
+    "read_object",
+    "read_list",
+    "read_text",
+    "read_id",
+    "read_int",
+    "read_bool",
+    "read_decimal",
+    "format_money",
+    "read_money",
+    "read_utc",
+]
 
 
 def read_address(value: Any, field: str) -> dict[str, str | None]:
@@ -97,35 +108,11 @@ def read_address(value: Any, field: str) -> dict[str, str | None]:
     return dict(address)  # the usual case, every part a plain string: nothing to check per key
 
 
-def read_text(value: Any, field: str) -> str | None:
-    """Require a string or null, returned as is but for NUL characters (U+FFFD instead: PostgreSQL cannot store NUL)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
-    raise MappingError(field, NOT_STRING)
-
-
 def read_order_number(value: Any, field: str) -> str | None:
     """An order number is a string; plugins that renumber orders may send an integer."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(_bounded(value, field))
     return read_text(value, field)
-
-
-def read_id(value: Any, field: str) -> str:
-    """Require a positive integer id (a JSON number or a string of digits) and return its str."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        if len(value) > len(str(MAX_ID)):
-            raise MappingError(field, OUT_OF_RANGE)
-        value = int(value)
-    if value is None:
-        raise MappingError(field, REQUIRED)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise MappingError(field, NOT_ID)
-    if value > MAX_ID:
-        raise MappingError(field, OUT_OF_RANGE)
-    return str(value)
 
 
 def read_reference(value: Any, field: str) -> str | None:
@@ -142,29 +129,6 @@ def read_reference(value: Any, field: str) -> str | None:
         raise
 
 
-def _bounded(value: int, field: str) -> int:
-    """Require an integer that fits a signed 64-bit column."""
-    if not MIN_INT <= value <= MAX_INT:
-        raise MappingError(field, OUT_OF_RANGE)
-    return value
-
-
-def read_int(value: Any, field: str) -> int | None:
-    """Require an integer (not a boolean, not a float, not a string) or null."""
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise MappingError(field, NOT_INTEGER)
-    return _bounded(value, field)
-
-
-def read_bool(value: Any, field: str) -> bool | None:
-    """Require a boolean or null."""
-    if value is None or isinstance(value, bool):
-        return value
-    raise MappingError(field, NOT_BOOLEAN)
-
-
 def read_manage_stock(value: Any, field: str) -> bool | None:
     """A boolean, or "parent" (managed by the parent product), which counts as managed."""
     if value == MANAGE_STOCK_FROM_PARENT:
@@ -172,74 +136,6 @@ def read_manage_stock(value: Any, field: str) -> bool | None:
     return read_bool(value, field)
 
 
-def read_decimal(value: Any, field: str) -> Decimal | None:
-    """Parse money from a decimal string or a JSON number, exactly; null is None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise MappingError(field, NOT_MONEY)
-    if isinstance(value, str):
-        if not _MONEY_RE.fullmatch(value):
-            raise MappingError(field, NOT_MONEY)
-        amount = Decimal(value)
-        if len(value) <= MAX_MONEY_DIGITS:  # as WooCommerce writes money: no more digits than characters
-            return amount.copy_abs() if amount.is_zero() else amount
-    elif isinstance(value, int):
-        if abs(value) >= 10**MAX_MONEY_DIGITS:
-            raise MappingError(field, OUT_OF_RANGE)
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise MappingError(field, NOT_MONEY)
-        # str() is the shortest repr that round-trips: 8.99 -> "8.99", not 8.990000000000000213...
-        amount = Decimal(str(value))
-    else:
-        raise MappingError(field, NOT_MONEY)
-    if _fixed_digits(amount) > MAX_MONEY_DIGITS:
-        raise MappingError(field, OUT_OF_RANGE)
-    return amount.copy_abs() if amount.is_zero() else amount
-
-
-def _fixed_digits(amount: Decimal) -> int:
-    """Count the digits of `amount` written in fixed-point notation."""
-    _, digits, exponent = amount.as_tuple()
-    assert isinstance(exponent, int)  # finite by construction
-    if exponent >= 0:
-        return len(digits) + exponent
-    return max(len(digits), -exponent)
-
-
-def format_money(amount: Decimal | None) -> str | None:
-    """Write a decimal in fixed-point notation, keeping its scale ("17.98", "0.00")."""
-    return None if amount is None else format(amount, "f")
-
-
-def read_money(value: Any, field: str) -> str | None:
-    """Money as a canonical decimal string, or None when null."""
-    # As WooCommerce writes money ("17.98", or 8.99 for a line item's price), the text is
-    # already what parsing would give: a float is parsed from its str() anyway.
-    kind = type(value)
-    text = value if kind is str else str(value) if kind is float or kind is int else None
-    if text is not None and len(text) <= MAX_MONEY_DIGITS and _CANONICAL_MONEY_RE.fullmatch(text):
-        return text
-    return format_money(read_decimal(value, field))
-
-
 def read_price(value: Any, field: str) -> str | None:
     """A product price: like money, but "" (price not set) is None."""
     return None if value == UNSET_PRICE else read_money(value, field)
-
-
-def read_utc(value: Any, field: str) -> datetime | None:
-    """Parse a `*_gmt` date-time (no offset, and it is UTC) into an aware UTC datetime."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _DATETIME_RE.fullmatch(value):
-        raise MappingError(field, NOT_DATETIME)
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise MappingError(field, NOT_DATETIME) from None
