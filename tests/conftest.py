@@ -1,6 +1,7 @@
 """Fixtures: real Redis, a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL), the
 store emulator, the app behind a live HTTP server, and an in-process RQ worker."""
 
+import dataclasses
 import os
 import secrets
 import signal
@@ -218,8 +219,18 @@ def system_store(system):
 
 
 @pytest.fixture
-def connect_system(client, system, system_store, run_jobs):
-    """Register `system_store` through the admin API and run the webhooks' registration; answer the connection id."""
+def connect_system(app, client, system, system_store, run_jobs, monkeypatch):
+    """Register `system_store` through the admin API and run the webhooks' registration; answer the connection id.
+
+    A store on https with its own certificate authority is trusted as STORE_CA_BUNDLE would make it,
+    by the app and by the jobs run here.
+    """
+    if system_store.ca_file:
+        monkeypatch.setenv("STORE_CA_BUNDLE", system_store.ca_file)
+        config.get_settings.cache_clear()
+        resources = app.extensions["storelink"]
+        monkeypatch.setitem(app.extensions, "storelink", dataclasses.replace(
+            resources, settings=resources.settings.with_overrides({"store_ca_bundle": system_store.ca_file})))
 
     def create(**overrides) -> str:
         response = client.post("/api/connections", json=system.connection_body(system_store, **overrides))
@@ -227,7 +238,8 @@ def connect_system(client, system, system_store, run_jobs):
         run_jobs()
         return response.json["id"]
 
-    return create
+    yield create
+    config.get_settings.cache_clear()  # the environment is restored after this
 
 
 @pytest.fixture

@@ -15,17 +15,22 @@ import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from stores.connector import Connector, Deliveries
 from stores.registry import connector_for, is_known
+from stores.shopify.client import API_VERSION
+from stores.shopify.queries import ORDERS_PER_PAGE
 from stores.signatures import sign
 from stores.woocommerce.paging import gmt
-from tests.emulators import TOPICS, StoreEmulator, WooStore
+from tests.emulators import TOPICS, ShopifyStore, StoreEmulator, WooStore
 from tests.factories import FIXTURE_KEY, FIXTURE_SECRET, make_connection
 from tests.fixtures import load_delivery
+from tests.resolver import loopback_myshopify
+from tests.shopify_emulator import ShopifyEmulator
+from tests.shopify_emulator.search import encode_cursor
 from tests.woo_emulator import ManualClock, WooEmulator
 
 
@@ -81,6 +86,14 @@ class SystemKit(ABC):
     @abstractmethod
     def deletion_body(self, resource: str, record_id: int | str) -> bytes:
         """What the system delivers when a record is deleted."""
+
+    def priced_id(self, resource: str, record_id: int | str) -> str:
+        """The record of a body that carries its money figure (a Shopify product's price is on its variant)."""
+        return str(record_id)
+
+    def priced_record(self, resource: str, payload: Any) -> dict:
+        """The mapped record of `payload` whose external id is `priced_id`."""
+        return self.connector.map_record(resource, payload)
 
     @staticmethod
     def total(version: int) -> str:
@@ -171,8 +184,80 @@ class WooCommerceKit(SystemKit):
         return read(int(record_id))["date_modified_gmt"] + "Z"
 
 
+class ShopifyKit(SystemKit):
+    """Shopify: REST-style bodies as the emulator delivers them, X-Shopify- headers, ShopifyStore on ShopifyEmulator."""
+
+    system = "shopify"
+    secret = "shpss_kit0123456789abcdef"
+    access_token = "shpat_kit0123456789abcdef"
+    topic_names = {"order.created": "orders/create", "order.updated": "orders/updated", "order.deleted": "orders/delete",
+                   "product.created": "products/create", "product.updated": "products/update",
+                   "product.deleted": "products/delete"}  # Shopify deletes for good: no restores
+    page_size = ORDERS_PER_PAGE
+    VARIANT = 1_000_000  # a kit product's one variant has id product id * VARIANT + 1
+
+    def extra_headers(self, topic: str) -> dict[str, str]:
+        return {"X-Shopify-Shop-Domain": "storelink-test.myshopify.com", "X-Shopify-API-Version": API_VERSION}
+
+    def order_body(self, order_id: int, version: int) -> bytes:
+        money = {"amount": self.total(version), "currency_code": "USD"}
+        payload = {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}", "name": f"#{order_id}",
+                   "created_at": "2026-11-27T05:00:00-05:00", "updated_at": _stamp(version) + "+00:00",
+                   "currency": "USD", "financial_status": "paid", "fulfillment_status": None, "note": f"version {version}",
+                   "total_price": self.total(version), "total_price_set": {"shop_money": money, "presentment_money": money},
+                   "line_items": [{"id": order_id * 10 + 1, "product_id": None, "variant_id": None, "title": "Thing",
+                                   "quantity": 1, "price": self.total(version)}]}
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    def product_body(self, product_id: int, version: int) -> bytes:
+        stamp = _stamp(version) + "+00:00"
+        variant = {"id": int(self.priced_id("product", product_id)), "product_id": product_id, "title": "Default Title",
+                   "sku": f"THING-{product_id}", "price": self.total(version), "compare_at_price": None,
+                   "inventory_quantity": 3, "created_at": "2026-11-27T05:00:00-05:00", "updated_at": stamp}
+        payload = {"id": product_id, "admin_graphql_api_id": f"gid://shopify/Product/{product_id}", "title": "Thing",
+                   "status": "active", "created_at": "2026-11-27T05:00:00-05:00", "updated_at": stamp, "variants": [variant]}
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    def deletion_body(self, resource: str, record_id: int | str) -> bytes:
+        return json.dumps({"id": int(record_id)}).encode()
+
+    def priced_id(self, resource: str, record_id: int | str) -> str:
+        return str(int(record_id) * self.VARIANT + 1) if resource == "product" else str(record_id)
+
+    def priced_record(self, resource: str, payload: Any) -> dict:
+        records = [self.connector.map_record(resource, item, parent)
+                   for item, parent in self.connector.delivered_items(resource, payload)]
+        return next(record for record in records if record["external_id"] == self.priced_id(resource, payload["id"]))
+
+    @contextlib.contextmanager
+    def emulator(self, clock_start: str | None = None) -> Iterator[StoreEmulator]:
+        clock = ManualClock(clock_start) if clock_start else None
+        with loopback_myshopify(), ShopifyEmulator(clock=clock, auto_deliver=False, bucket_size=10**9) as emulator:
+            yield ShopifyStore(emulator)
+
+    def captured(self, result: Any) -> tuple[str, bytes]:
+        resource, event = result.topic.split("/")
+        return f"{resource.removesuffix('s')}.{_EVENTS[event]}", result.body
+
+    def record_reads(self, adapter: StoreEmulator, resource: str, record_id: str) -> int:
+        gid = f"gid://shopify/{resource.capitalize()}/{record_id}"
+        return sum(1 for request in adapter.emulator.requests if gid.encode() in request.body)
+
+    def fail_second_page(self, adapter: StoreEmulator, entity: str, first_page: list[str], status: int) -> None:
+        # The next page is asked for after the cursor of the first page's last record: (updated_at, id).
+        with adapter.emulator.store.lock:
+            last = getattr(adapter.emulator.store, entity)[int(first_page[-1])]
+        adapter.emulator.fail_next(encode_cursor(last["updated_at"], last["id"]), status)
+
+    def modified_at(self, adapter: StoreEmulator, resource: str, record_id: str) -> str:
+        read = adapter.emulator.get_order if resource == "order" else adapter.emulator.get_product
+        return datetime.fromisoformat(read(int(record_id))["updated_at"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_EVENTS = {"create": "created", "updated": "updated", "update": "updated", "delete": "deleted"}
+
 # Every system's kit; a kit runs once its system is registered.
-KITS: tuple[SystemKit, ...] = (WooCommerceKit(),)
+KITS: tuple[SystemKit, ...] = (WooCommerceKit(), ShopifyKit())
 
 
 def registered_kits() -> list[SystemKit]:

@@ -43,8 +43,8 @@ def test_bodies_at_a_higher_version_map_newer_with_the_versions_figure(system, r
     mapped = []
     for version in (1, 2, 61):
         assert system.deliveries.check(Topic(resource, "updated"), body(7, version)) is True  # it carries a time
-        record = system.connector.map_record(resource, json.loads(body(7, version)))
-        assert (record["external_id"], str(record[figure])) == ("7", system.total(version))
+        record = system.priced_record(resource, json.loads(body(7, version)))
+        assert (record["external_id"], str(record[figure])) == (system.priced_id(resource, 7), system.total(version))
         mapped.append(record["modified_at"])
     assert mapped == sorted(mapped) and len(set(mapped)) == 3
 
