@@ -67,13 +67,16 @@ def test_a_product_deleted_without_a_webhook_is_found_by_reconciliation(client, 
     sync(client, connection_id, "products", full=True)
     run_jobs()
     system_store.deliver_pending()
+    # The product's rows: itself, and its variants where the system stores a product's price on one (Shopify).
+    rows = {key for key, row in stored(client, connection_id, "products").items() if gone in (key, row["parent_external_id"])}
+    assert gone in rows
     system_store.tick(60)
     system_store.delete_product(gone)  # its webhook never goes out
     run = sync(client, connection_id, "products", full=True)
     run_jobs()
-    assert sync_run(client, connection_id, run["run_id"])["deleted"] == 1
+    assert sync_run(client, connection_id, run["run_id"])["deleted"] == len(rows)
     products = stored(client, connection_id, "products")
-    assert products[gone]["deleted"] is True
+    assert all(products[key]["deleted"] is True for key in rows)
     assert products[keep]["deleted"] is False
 
 
