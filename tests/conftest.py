@@ -1,7 +1,6 @@
 """Fixtures: real Redis, a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL), the
 store emulator, the app behind a live HTTP server, and an in-process RQ worker."""
 
-import dataclasses
 import os
 import secrets
 import signal
@@ -31,7 +30,7 @@ from tests.services import (
     ready,
     wait_until,
 )
-from tests.systems import registered_kits
+from tests.systems import registered_kits, trust_ca
 from tests.woo_emulator import ManualClock, WooEmulator
 from web import create_app
 
@@ -221,16 +220,9 @@ def system_store(system):
 @pytest.fixture
 def connect_system(app, client, system, system_store, run_jobs, monkeypatch):
     """Register `system_store` through the admin API and run the webhooks' registration; answer the connection id.
-
-    A store on https with its own certificate authority is trusted as STORE_CA_BUNDLE would make it,
-    by the app and by the jobs run here.
-    """
+    The store's own CA (`ca_file`) is trusted by the app and the jobs run here, as STORE_CA_BUNDLE makes it."""
     if system_store.ca_file:
-        monkeypatch.setenv("STORE_CA_BUNDLE", system_store.ca_file)
-        config.get_settings.cache_clear()
-        resources = app.extensions["storelink"]
-        monkeypatch.setitem(app.extensions, "storelink", dataclasses.replace(
-            resources, settings=resources.settings.with_overrides({"store_ca_bundle": system_store.ca_file})))
+        trust_ca(app, monkeypatch, system_store.ca_file)
 
     def create(**overrides) -> str:
         response = client.post("/api/connections", json=system.connection_body(system_store, **overrides))

@@ -12,6 +12,7 @@ system gets them by adding its kit here, not by copying tests.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import config
 from stores.connector import Connector, Deliveries
 from stores.registry import connector_for, is_known
 from stores.shopify.client import API_VERSION
@@ -263,6 +265,15 @@ KITS: tuple[SystemKit, ...] = (WooCommerceKit(), ShopifyKit())
 def registered_kits() -> list[SystemKit]:
     """The kits whose system has a connector registered."""
     return [kit for kit in KITS if is_known(kit.system)]
+
+
+def trust_ca(app: Any, monkeypatch: Any, ca_file: str) -> None:
+    """Have `app` and the jobs of this process trust `ca_file`, as STORE_CA_BUNDLE does (undone by `monkeypatch`)."""
+    monkeypatch.setenv("STORE_CA_BUNDLE", ca_file)
+    config.get_settings.cache_clear()
+    resources = app.extensions["storelink"]
+    trusting = resources.settings.with_overrides({"store_ca_bundle": ca_file})
+    monkeypatch.setitem(app.extensions, "storelink", dataclasses.replace(resources, settings=trusting))
 
 
 def kit_for(system: str) -> SystemKit:
