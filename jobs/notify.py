@@ -37,7 +37,7 @@ from db.changes import changed_between, last_position
 from db.models import Connection
 from db.session import reading
 from jobs.queues import POLLS_QUEUE, RESULT_TTL_SECONDS, SERIALIZER, queue, redis_for
-from stores.transport import CheckedAddressAdapter
+from stores.transport import checked_session
 from stores.urls import StoreUrlError
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,8 @@ def signed_headers(secret: str, message_id: str, body: bytes, at: datetime) -> d
 
 def deliver(settings: Settings, endpoint: Endpoint, message_id: str, body: bytes) -> str | None:
     """POST the message; None when acknowledged (2xx), else why not (no redirect is followed)."""
-    headers = {"Content-Type": "application/json", "User-Agent": "Storelink", **signed_headers(endpoint.secret, message_id, body, datetime.now(UTC))}
-    with requests.Session() as http:
-        for scheme in ("http://", "https://"):
-            http.mount(scheme, CheckedAddressAdapter(allow_private=settings.allow_private_notify_urls))
+    headers = {"Content-Type": "application/json", **signed_headers(endpoint.secret, message_id, body, datetime.now(UTC))}
+    with checked_session(allow_private=settings.allow_private_notify_urls) as http:
         try:
             response = http.post(endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
         except StoreUrlError:

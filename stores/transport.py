@@ -11,6 +11,7 @@ certificate's hostname check.
 import socket
 from functools import partial
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -77,3 +78,18 @@ class CheckedAddressAdapter(HTTPAdapter):
             "http": partial(_CheckedHTTPPool, allow_private=self.allow_private),
             "https": partial(_CheckedHTTPSPool, allow_private=self.allow_private),
         }
+
+
+USER_AGENT = "Storelink/0.1 (+https://github.com/storelink)"
+
+
+def checked_session(*, allow_private: bool, session: requests.Session | None = None) -> requests.Session:
+    """A requests session whose every connection goes to an address resolved and checked for it (private
+    ones only when `allow_private`), never through a proxy or with .netrc credentials from the environment."""
+    session = session or requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, CheckedAddressAdapter(allow_private=allow_private))
+    session.headers["User-Agent"] = USER_AGENT
+    # Proxy settings and .netrc from the environment must not add credentials, nor route around the check.
+    session.trust_env = False
+    return session

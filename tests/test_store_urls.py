@@ -3,7 +3,9 @@
 import socket
 
 import pytest
+import requests
 
+from stores.transport import checked_session
 from stores.urls import StoreUrlError, check_store_url
 from stores.woocommerce import errors
 from stores.woocommerce.client import WooCommerceClient
@@ -119,3 +121,15 @@ def test_verification_refuses_a_name_that_does_not_resolve_naming_the_field(clie
     response = verify_refusing_private_urls(client, app, store, "https://shop.invalid")
     assert response.status_code == 422
     assert response.json["errors"]["api_url"] == ["names a host that does not resolve (shop.invalid)"]
+
+
+def test_checked_sessions_never_go_through_a_proxy_from_the_environment(monkeypatch):
+    # A proxy would be the address connected to, and checked, instead of the store's own.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    with checked_session(allow_private=False) as session:
+        settings = session.merge_environment_settings("https://shop.example.com/", {}, None, None, None)
+        assert settings["proxies"] == {}
+        assert session.headers["User-Agent"].startswith("Storelink/")
+    with requests.Session() as plain:  # what the check guards against
+        assert plain.merge_environment_settings("https://shop.example.com/", {}, None, None, None)["proxies"]

@@ -23,7 +23,7 @@ from stores.errors import (
     StoreError,
 )
 from stores.shopify.tokens import ADMIN_TOKEN, AccessTokens, auth_mode_for, send
-from stores.transport import CheckedAddressAdapter
+from stores.transport import checked_session
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ API_VERSION = "2026-10"
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 VERSION_HEADER = "X-Shopify-API-Version"
 TOKEN_HEADER = "X-Shopify-Access-Token"
-USER_AGENT = "Storelink/0.1 (+https://github.com/storelink)"
 # GraphQL error codes (errors[].extensions.code) that mean something to Storelink.
 THROTTLED = "THROTTLED"
 ACCESS_DENIED = "ACCESS_DENIED"
@@ -68,13 +67,7 @@ class ShopifyClient:
         self._verify = verify
         self._retry = retry
         self._sleep = sleep or retry.sleep
-        self._session = requests.Session()
-        # Every connection goes to an address resolved and checked for it (unless private ones are allowed).
-        for scheme in ("http://", "https://"):
-            self._session.mount(scheme, CheckedAddressAdapter(allow_private=allow_private))
-        self._session.headers["User-Agent"] = USER_AGENT
-        # Proxy settings and .netrc from the environment must not add or replace credentials.
-        self._session.trust_env = False
+        self._session = checked_session(allow_private=allow_private)
         self._tokens = AccessTokens(api_url, access_token, secret, clock=clock)
         self._version_logged = False
         self.served_version: str | None = None

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from stores.errors import NO_RETRY, RetryPolicy
-from stores.transport import CheckedAddressAdapter
+from stores.transport import checked_session
 from stores.urls import StoreUrlError
 from stores.woocommerce import errors
 from stores.woocommerce.auth import make_auth
@@ -25,7 +25,6 @@ from stores.woocommerce.errors import StoreError
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/wp-json/wc/v3"
-USER_AGENT = "Storelink/0.1 (+https://github.com/storelink)"
 # WooCommerce refuses per_page above this (400 rest_invalid_param).
 MAX_PER_PAGE = 100
 _QUERY = re.compile(r"\?[^\s)'\"]*")
@@ -110,13 +109,7 @@ class WooCommerceClient:
         self._timeout = timeout
         self._verify = verify
         self._retry = retry
-        self._session = session or requests.Session()
-        # Every connection goes to an address resolved and checked for it (unless private ones are allowed).
-        for scheme in ("http://", "https://"):
-            self._session.mount(scheme, CheckedAddressAdapter(allow_private=allow_private))
-        self._session.headers["User-Agent"] = USER_AGENT
-        # Proxy settings and .netrc from the environment must not add or replace credentials.
-        self._session.trust_env = False
+        self._session = checked_session(allow_private=allow_private, session=session)
 
     def close(self) -> None:
         """Release pooled connections."""
