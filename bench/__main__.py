@@ -9,6 +9,9 @@ it goes; the run ends with the five lines of issue 5, in this order and form:
     ratio polling_vs_bare_fetch <float>
     ratio memory_100k_vs_10k <float>
 
+The ingest and polling sections also print Shopify's figures beside WooCommerce's
+(informational, no targets), before those five lines.
+
 A section that fails or is not run shows `nan`; a failure also makes the exit status 1.
 Nothing here judges a figure: the targets are for people to compare against.
 """
@@ -26,7 +29,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import e2e, ingest, polling, services, storage
+from bench import e2e, ingest, polling, services, shopify_polling, storage
 from bench.report import format_value, note, warn
 
 SECTIONS = ("ingest", "storage", "e2e", "polling")
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                     results["e2e"] = e2e.run(workdir / "e2e", redis_server, quick=args.quick)
                 elif section == "polling":
                     results["polling"], results["memory"] = polling.run(workdir / "polling", redis_server, quick=args.quick)
+                    shopify_polling.run(workdir / "polling", redis_server, quick=args.quick)
             except Exception as error:  # noqa: BLE001 - one broken section must not hide the others' figures
                 failed.append(section)
                 traceback.print_exc()

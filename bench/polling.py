@@ -59,11 +59,11 @@ def store_process(orders: int, start: datetime, logs: Path, env: dict[str, str])
             process.stdout.close()
 
 
-def run_once(env: dict[str, str], logs: Path, name: str, *args: str) -> dict:
-    """`python -m bench.poll_once ARGS` in a fresh process; answer its JSON result."""
+def run_once(env: dict[str, str], logs: Path, name: str, *args: str, module: str = "bench.poll_once") -> dict:
+    """`python -m MODULE ARGS` (bench.poll_once's interface) in a fresh process; answer its JSON result."""
     with open(logs / f"{name}.log", "ab") as log:
         result = subprocess.run(
-            [sys.executable, "-m", "bench.poll_once", *args], cwd=services.ROOT, env=env, stdout=subprocess.PIPE,
+            [sys.executable, "-m", module, *args], cwd=services.ROOT, env=env, stdout=subprocess.PIPE,
             stderr=log, text=True, timeout=POLL_TIMEOUT_SECONDS, check=False,
         )
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
