@@ -28,14 +28,14 @@ def peak_rss_kb() -> int:
 
 
 class FetchTimer:
-    """Counts the time a client spends in `get` (waiting on the store and parsing its JSON)."""
+    """Counts the time a client class spends in `method` (waiting on the store and parsing its JSON)."""
 
-    def __init__(self):
+    def __init__(self, client_class: type = WooCommerceClient, method: str = "get"):
         self.seconds = 0.0
         self.requests = 0
-        original = WooCommerceClient.get
+        original = getattr(client_class, method)
 
-        def timed_get(client, *args, **kwargs):
+        def timed(client, *args, **kwargs):
             started = time.perf_counter()
             try:
                 return original(client, *args, **kwargs)
@@ -43,13 +43,14 @@ class FetchTimer:
                 self.seconds += time.perf_counter() - started
                 self.requests += 1
 
-        WooCommerceClient.get = timed_get
+        setattr(client_class, method, timed)
 
 
-def poll(run_id: str) -> dict:
+def poll(run_id: str, timer_of=FetchTimer) -> dict:
+    """Run the queued sync run in this process, timing its fetching with `timer_of()`."""
     from jobs.polls import run_sync
 
-    timer = FetchTimer()
+    timer = timer_of()
     started = time.perf_counter()
     figures = run_sync(run_id)
     elapsed = time.perf_counter() - started
@@ -71,7 +72,8 @@ def bare(api_url: str, key: str, secret: str, since: str) -> dict:
     return {"records": records, "pages_done": pages, "seconds": elapsed, "fetch_seconds": timer.seconds, "requests": timer.requests}
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, poll=poll, bare=bare) -> int:
+    """`poll RUN_ID` or `bare ARGS...`: print the result as one `RESULT {json}` line."""
     kind, *args = argv
     result = poll(*args) if kind == "poll" else bare(*args)
     result["peak_rss_kb"] = peak_rss_kb()

@@ -34,21 +34,21 @@ POLL_TIMEOUT_SECONDS = 1800
 
 
 @contextmanager
-def store_process(orders: int, start: datetime, logs: Path, env: dict[str, str]):
-    """The emulator with `orders` orders in its own process; answer (process, base_url, key, secret)."""
+def emulator_process(module: str, label: str, orders: int, start: datetime, logs: Path, env: dict[str, str]):
+    """`python -m MODULE ORDERS START` (an emulator serving `orders` orders) in its own process;
+    answer (process, the facts it printed as its first line: its address and credentials)."""
     logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / f"store-{orders}.log", "ab") as log:
+    with open(logs / f"{label}-{orders}.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.store_process", str(orders), start.isoformat()],
+            [sys.executable, "-m", module, str(orders), start.isoformat()],
             cwd=services.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             start_new_session=True,
         )
         try:
             line = process.stdout.readline()
             if not line:
-                raise RuntimeError(f"the store emulator with {orders} orders did not start (see {log.name})")
-            store = json.loads(line)
-            yield process, store["base_url"], store["key"], store["secret"]
+                raise RuntimeError(f"the {label} emulator with {orders} orders did not start (see {log.name})")
+            yield process, json.loads(line)
         finally:
             process.stdin.close()
             try:
@@ -57,6 +57,13 @@ def store_process(orders: int, start: datetime, logs: Path, env: dict[str, str])
                 process.kill()
                 process.wait()
             process.stdout.close()
+
+
+@contextmanager
+def store_process(orders: int, start: datetime, logs: Path, env: dict[str, str]):
+    """The WooCommerce emulator with `orders` orders in its own process; answer (process, base_url, key, secret)."""
+    with emulator_process("bench.store_process", "store", orders, start, logs, env) as (process, store):
+        yield process, store["base_url"], store["key"], store["secret"]
 
 
 def run_once(env: dict[str, str], logs: Path, name: str, *args: str, module: str = "bench.poll_once") -> dict:

@@ -9,50 +9,30 @@ Its environment resolves `*.myshopify.com` to loopback and trusts the emulator's
 (STORE_CA_BUNDLE), as bench.shopify_polling sets it.
 """
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
 
-from bench.poll_once import peak_rss_kb
+from bench.poll_once import FetchTimer, main
+from bench.poll_once import poll as timed_poll
 from stores.shopify.client import ShopifyClient
 from stores.shopify.walks import WALKS, changed_pages
 
 
-class FetchTimer:
-    """Counts the time a client spends in `graphql` (waiting on the shop and parsing its JSON)."""
-
-    def __init__(self):
-        self.seconds = 0.0
-        self.requests = 0
-        original = ShopifyClient.graphql
-
-        def timed_graphql(client, *args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return original(client, *args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.requests += 1
-
-        ShopifyClient.graphql = timed_graphql
+def timer() -> FetchTimer:
+    """Times the client's `graphql` (waiting on the shop and parsing its JSON)."""
+    return FetchTimer(ShopifyClient, "graphql")
 
 
 def poll(run_id: str) -> dict:
-    from jobs.polls import run_sync
-
-    timer = FetchTimer()
-    started = time.perf_counter()
-    figures = run_sync(run_id)
-    elapsed = time.perf_counter() - started
-    return {**figures, "seconds": elapsed, "fetch_seconds": timer.seconds, "requests": timer.requests}
+    return timed_poll(run_id, timer)
 
 
 def bare(api_url: str, token: str, secret: str, since: str) -> dict:
     from config import get_settings
 
     order_start = datetime.fromisoformat(since)
-    timer = FetchTimer()
+    fetching = timer()
     started = time.perf_counter()
     records = pages = 0
     with ShopifyClient(api_url, token, secret, verify=get_settings().store_ca_bundle or True) as client:
@@ -62,16 +42,8 @@ def bare(api_url: str, token: str, secret: str, since: str) -> dict:
                 records += len(page.records)
                 pages += 1
     elapsed = time.perf_counter() - started
-    return {"records": records, "pages_done": pages, "seconds": elapsed, "fetch_seconds": timer.seconds, "requests": timer.requests}
-
-
-def main(argv: list[str]) -> int:
-    kind, *args = argv
-    result = poll(*args) if kind == "poll" else bare(*args)
-    result["peak_rss_kb"] = peak_rss_kb()
-    print("RESULT " + json.dumps(result), flush=True)
-    return 0
+    return {"records": records, "pages_done": pages, "seconds": elapsed, "fetch_seconds": fetching.seconds, "requests": fetching.requests}
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], poll=poll, bare=bare))

@@ -9,19 +9,15 @@ the poll job (`jobs.polls.run_sync`, on a fresh SQLite database) run in fresh pr
 (bench.shopify_poll_once); rates are over both rounds.
 """
 
-import json
 import os
 import secrets
-import subprocess
-import sys
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bench import services
-from bench.polling import ROUNDS, rate, run_once
+from bench.polling import ROUNDS, emulator_process, rate, run_once
 from bench.report import figure, note, ratio
 from config import get_settings
 from connections.webhooks import delivery_url
@@ -39,31 +35,6 @@ def resolving() -> dict[str, str]:
     variables = subprocess_environment()
     variables["PYTHONPATH"] = os.pathsep.join([variables["PYTHONPATH"], str(services.ROOT)])
     return variables
-
-
-@contextmanager
-def shop_process(orders: int, start: datetime, logs: Path, env: dict[str, str]):
-    """The emulator with `orders` orders in its own process; answer (process, store facts)."""
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / f"shopify-store-{orders}.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.shopify_store_process", str(orders), start.isoformat()],
-            cwd=services.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-            start_new_session=True,
-        )
-        try:
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the Shopify emulator with {orders} orders did not start (see {log.name})")
-            yield process, json.loads(line)
-        finally:
-            process.stdin.close()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            process.stdout.close()
 
 
 def prepare(workdir: Path, redis_url: str, name: str, shop: dict, order_start: datetime, process) -> tuple[dict, str]:
@@ -95,7 +66,7 @@ def run(workdir: Path, redis_server: services.RedisServer, *, quick: bool) -> fl
          "the poll and the bare GraphQL walk each in a fresh process; SQLite")
     polls, walks = [], []
     store_env = services.environment(redis_server.url, "sqlite://", **resolving())
-    with shop_process(orders, start, logs, store_env) as (process, shop):
+    with emulator_process("bench.shopify_store_process", "shopify-store", orders, start, logs, store_env) as (process, shop):
         for number in range(ROUNDS):
             name = f"shopify-{orders}-{number}"
             env, run_id = prepare(workdir, redis_server.url, f"polling-{name}", shop, order_start, process)
